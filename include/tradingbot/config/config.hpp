@@ -1,0 +1,90 @@
+// The daemon's configuration: loaded once from TOML at start (and on SIGHUP for the reloadable
+// parts), validated completely, then shared read-only. Every error names the key, the value and
+// why it is wrong; unknown keys are errors so a typo never silently falls back to a default.
+// Secrets are never here: they come from the environment (see ARCHITECTURE.md section 5).
+// Loading runs on the main thread at start-up; the resulting struct is immutable and may be read
+// from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tradingbot/core/result.hpp"
+#include "tradingbot/core/symbol.hpp"
+
+namespace tb::config {
+
+// A parsed "scheme://host[:port][/path]" with the port made explicit.
+struct Endpoint {
+  std::string url;     // as written in the config, e.g. "wss://stream.binance.com:9443"
+  std::string scheme;  // "https" or "wss"
+  std::string host;    // "stream.binance.com"
+  std::uint16_t port = 0;
+  std::string path;    // "" or "/ws-api/v3"
+};
+
+struct ExchangeConfig {
+  Endpoint rest{"https://api.binance.com", "https", "api.binance.com", 443, ""};
+  Endpoint ws{"wss://stream.binance.com:9443", "wss", "stream.binance.com", 9443, ""};
+  Endpoint ws_api{"wss://ws-api.binance.com:443/ws-api/v3", "wss", "ws-api.binance.com", 443, "/ws-api/v3"};
+  std::string ca_file;              // extra PEM trust anchor; the system store is always used too
+  std::int64_t recv_window_ms = 5000;  // Binance default; max 60000
+};
+
+struct MarketConfig {
+  std::vector<Symbol> symbols{*Symbol::parse("BTCUSDT"), *Symbol::parse("ETHUSDT")};
+  std::vector<std::string> streams{"bookTicker", "depth@100ms", "aggTrade", "kline_1m"};
+  std::int64_t price_cache_ttl_ms = 500;
+  std::int64_t price_cache_capacity = 1000;
+  std::int64_t stale_after_ms = 3000;         // no message for this long => stream is stale
+  std::int64_t depth_snapshot_limit = 5000;   // REST /depth limit used to (re)sync books
+};
+
+struct HttpConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::int64_t max_connections = 1024;
+  std::int64_t header_limit_bytes = 8192;
+  std::int64_t body_limit_bytes = 65536;
+  std::int64_t read_timeout_ms = 5000;    // a request must arrive completely within this
+  std::int64_t idle_timeout_ms = 30000;   // keep-alive connection with no request is closed
+};
+
+enum class TradingMode { Off, Paper, Live };
+std::string_view to_string(TradingMode mode) noexcept;
+
+struct TradingConfig {
+  TradingMode mode = TradingMode::Paper;
+};
+
+enum class LogTarget { Auto, Console, Journald };
+
+struct LogConfig {
+  std::string level = "info";       // trace|debug|info|warn|error|critical|off
+  LogTarget target = LogTarget::Auto;  // auto: journald format when started by systemd
+  std::string file;                 // optional extra file sink (rotated by logrotate + SIGHUP)
+  std::int64_t queue_size = 8192;   // async queue; when full the oldest line is dropped and counted
+};
+
+struct Config {
+  std::string source;  // file the config was read from (for messages)
+  ExchangeConfig exchange;
+  MarketConfig market;
+  HttpConfig http;
+  TradingConfig trading;
+  LogConfig log;
+};
+
+// Parses and validates. The error is one line: "<source>: <key> = <value>: <reason>".
+Result<Config> load_config_file(const std::string& path);
+Result<Config> parse_config(std::string_view toml_text, std::string_view source_name);
+
+// Splits "host:port" / "[v6]:port"; used for http.listen and by tests.
+Result<std::pair<std::string, std::uint16_t>> parse_host_port(std::string_view text);
+// Parses "scheme://host[:port][/path]" allowing only the given schemes.
+Result<Endpoint> parse_endpoint(std::string_view url, std::initializer_list<std::string_view> schemes);
+
+}  // namespace tb::config

@@ -1,0 +1,332 @@
+#include "tradingbot/config/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include <toml++/toml.h>
+
+namespace tb::config {
+namespace {
+
+// Thrown only inside this file while validating; parse_config turns it into a Result.
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string render(const toml::node& node) {
+  std::ostringstream out;
+  node.visit([&out](const auto& value) { out << value; });
+  return out.str();
+}
+
+[[noreturn]] void fail(std::string_view key, const toml::node* node, std::string_view reason) {
+  std::string message(key);
+  if (node != nullptr) message += " = " + render(*node);
+  message += ": ";
+  message += reason;
+  throw ConfigError(message);
+}
+
+// Reads the keys of one [section], remembering which ones it consumed so that finish() can
+// reject everything it does not know.
+class Section {
+ public:
+  Section(const toml::table& root, std::string name) : name_(std::move(name)) {
+    const toml::node* node = root.get(name_);
+    if (node == nullptr) return;
+    table_ = node->as_table();
+    if (table_ == nullptr) fail(name_, node, "expected a table ([" + name_ + "])");
+  }
+
+  void string(std::string_view key, std::string& out,
+              const std::function<std::string(const std::string&)>& check = {}) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return;
+    const auto* value = node->as_string();
+    if (value == nullptr) fail(full(key), node, "expected a string");
+    if (check) {
+      if (std::string why = check(value->get()); !why.empty()) fail(full(key), node, why);
+    }
+    out = value->get();
+  }
+
+  void integer(std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return;
+    const auto* value = node->as_integer();
+    if (value == nullptr) fail(full(key), node, "expected an integer");
+    if (value->get() < min || value->get() > max) {
+      fail(full(key), node, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    out = value->get();
+  }
+
+  void string_list(std::string_view key, std::vector<std::string>& out, bool allow_empty,
+                   const std::function<std::string(const std::string&)>& check) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return;
+    const auto* array = node->as_array();
+    if (array == nullptr) fail(full(key), node, "expected an array of strings");
+    if (array->empty() && !allow_empty) fail(full(key), node, "must not be empty");
+    std::vector<std::string> values;
+    for (const toml::node& element : *array) {
+      const auto* text = element.as_string();
+      if (text == nullptr) fail(full(key), node, "expected an array of strings");
+      if (std::string why = check(text->get()); !why.empty()) {
+        fail(full(key), node, "\"" + text->get() + "\" " + why);
+      }
+      if (std::find(values.begin(), values.end(), text->get()) != values.end()) {
+        fail(full(key), node, "\"" + text->get() + "\" is listed twice");
+      }
+      values.push_back(text->get());
+    }
+    out = std::move(values);
+  }
+
+  template <class Enum>
+  void choice(std::string_view key, Enum& out, std::initializer_list<std::pair<std::string_view, Enum>> options) {
+    std::string text;
+    std::string allowed;
+    for (const auto& [name, value] : options) allowed += (allowed.empty() ? "" : ", ") + std::string(name);
+    string(key, text, [&](const std::string& v) {
+      for (const auto& [name, value] : options) {
+        if (v == name) return std::string();
+      }
+      return "must be one of: " + allowed;
+    });
+    for (const auto& [name, value] : options) {
+      if (text == name) out = value;
+    }
+  }
+
+  // Rejects keys nobody asked for: a misspelt key must not silently keep its default.
+  void finish() const {
+    if (table_ == nullptr) return;
+    for (const auto& [key, node] : *table_) {
+      if (consumed_.count(std::string(key.str())) == 0) fail(full(key.str()), nullptr, "unknown key");
+    }
+  }
+
+  [[nodiscard]] std::string full(std::string_view key) const { return name_ + "." + std::string(key); }
+
+ private:
+  const toml::node* take(std::string_view key) {
+    consumed_.insert(std::string(key));
+    return table_ == nullptr ? nullptr : table_->get(key);
+  }
+
+  std::string name_;
+  const toml::table* table_ = nullptr;
+  std::set<std::string> consumed_;
+};
+
+std::string check_url(std::string_view url, std::initializer_list<std::string_view> schemes, Endpoint& out) {
+  auto parsed = parse_endpoint(url, schemes);
+  if (!parsed) return parsed.error().message;
+  out = std::move(parsed).value();
+  return {};
+}
+
+// Stream kinds Binance serves per symbol (reference section 2), as written after "<symbol>@".
+std::string check_stream(const std::string& stream) {
+  static const std::set<std::string, std::less<>> kFixed = {
+      "bookTicker", "trade", "aggTrade", "depth", "depth@100ms", "depth@1000ms",
+      "depth5", "depth10", "depth20", "depth5@100ms", "depth10@100ms", "depth20@100ms",
+      "miniTicker", "ticker", "ticker_1h", "ticker_4h", "ticker_1d", "avgPrice"};
+  static const std::set<std::string, std::less<>> kKlineIntervals = {
+      "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"};
+  if (kFixed.count(stream) != 0) return {};
+  constexpr std::string_view kKline = "kline_";
+  if (stream.rfind(kKline, 0) == 0 && kKlineIntervals.count(stream.substr(kKline.size())) != 0) return {};
+  return "is not a Binance spot stream (bookTicker, trade, aggTrade, depth[@100ms], depth5|10|20[@100ms], "
+         "kline_<interval>, miniTicker, ticker, ticker_<1h|4h|1d>, avgPrice)";
+}
+
+Config build(const toml::table& root, std::string_view source_name) {
+  Config cfg;
+  cfg.source = std::string(source_name);
+  static const std::set<std::string, std::less<>> kSections = {"exchange", "market", "http", "trading", "log"};
+  for (const auto& [key, node] : root) {
+    if (kSections.count(key.str()) == 0) fail(key.str(), nullptr, "unknown section or key");
+  }
+
+  {
+    Section s(root, "exchange");
+    std::string url;
+    s.string("rest_url", url, [&](const std::string& v) { return check_url(v, {"https"}, cfg.exchange.rest); });
+    s.string("ws_url", url, [&](const std::string& v) { return check_url(v, {"wss"}, cfg.exchange.ws); });
+    s.string("ws_api_url", url, [&](const std::string& v) { return check_url(v, {"wss"}, cfg.exchange.ws_api); });
+    s.string("ca_file", cfg.exchange.ca_file, [](const std::string& path) -> std::string {
+      if (path.empty()) return {};
+      std::ifstream probe(path);
+      return probe ? std::string() : "cannot be opened for reading";
+    });
+    s.integer("recv_window_ms", cfg.exchange.recv_window_ms, 1, 60000);
+    s.finish();
+  }
+  {
+    Section s(root, "market");
+    std::vector<std::string> symbols;
+    bool symbols_given = false;
+    s.string_list("symbols", symbols, false, [&](const std::string& v) -> std::string {
+      symbols_given = true;
+      auto symbol = Symbol::parse(v);
+      if (!symbol) return "is not a valid symbol (1-31 bytes, no spaces, '/', '@' or quotes)";
+      if (symbol->view() != v) return "must be upper case, as Binance spells it (\"" + symbol->str() + "\")";
+      return {};
+    });
+    if (symbols_given) {
+      cfg.market.symbols.clear();
+      for (const auto& text : symbols) cfg.market.symbols.push_back(*Symbol::parse(text));
+    }
+    s.string_list("streams", cfg.market.streams, false, check_stream);
+    s.integer("price_cache_ttl_ms", cfg.market.price_cache_ttl_ms, 1, 60'000);
+    s.integer("price_cache_capacity", cfg.market.price_cache_capacity, 1, 1'000'000);
+    s.integer("stale_after_ms", cfg.market.stale_after_ms, 100, 600'000);
+    s.integer("depth_snapshot_limit", cfg.market.depth_snapshot_limit, 5, 5000);
+    s.finish();
+    // Binance allows 1024 streams per connection; the stream manager opens more connections
+    // beyond that, but a config this large is almost certainly a mistake.
+    if (cfg.market.symbols.size() * cfg.market.streams.size() > 100'000) {
+      fail("market.symbols", nullptr, "symbols x streams exceeds 100000 streams");
+    }
+  }
+  {
+    Section s(root, "http");
+    s.string("listen", cfg.http.listen, [&](const std::string& v) -> std::string {
+      auto parsed = parse_host_port(v);
+      if (!parsed) return parsed.error().message;
+      cfg.http.listen_host = parsed.value().first;
+      cfg.http.listen_port = parsed.value().second;
+      return {};
+    });
+    s.integer("max_connections", cfg.http.max_connections, 1, 100'000);
+    s.integer("header_limit_bytes", cfg.http.header_limit_bytes, 1024, 1 << 20);
+    s.integer("body_limit_bytes", cfg.http.body_limit_bytes, 0, 16 << 20);
+    s.integer("read_timeout_ms", cfg.http.read_timeout_ms, 100, 600'000);
+    s.integer("idle_timeout_ms", cfg.http.idle_timeout_ms, 100, 3'600'000);
+    s.finish();
+  }
+  {
+    Section s(root, "trading");
+    s.choice("mode", cfg.trading.mode,
+             {{"off", TradingMode::Off}, {"paper", TradingMode::Paper}, {"live", TradingMode::Live}});
+    s.finish();
+  }
+  {
+    Section s(root, "log");
+    s.string("level", cfg.log.level, [](const std::string& v) -> std::string {
+      static const std::set<std::string, std::less<>> kLevels = {"trace", "debug", "info", "warn",
+                                                                  "error", "critical", "off"};
+      return kLevels.count(v) != 0 ? std::string() : "must be one of: trace, debug, info, warn, error, critical, off";
+    });
+    s.choice("target", cfg.log.target,
+             {{"auto", LogTarget::Auto}, {"console", LogTarget::Console}, {"journald", LogTarget::Journald}});
+    s.string("file", cfg.log.file);
+    s.integer("queue_size", cfg.log.queue_size, 64, 1 << 20);
+    s.finish();
+  }
+  return cfg;
+}
+
+}  // namespace
+
+std::string_view to_string(TradingMode mode) noexcept {
+  switch (mode) {
+    case TradingMode::Off: return "off";
+    case TradingMode::Paper: return "paper";
+    case TradingMode::Live: return "live";
+  }
+  return "?";
+}
+
+Result<std::pair<std::string, std::uint16_t>> parse_host_port(std::string_view text) {
+  std::string_view host;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return Error{"expected \"[ipv6]:port\""};
+    }
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return Error{"expected \"host:port\""};
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) return Error{"IPv6 addresses need brackets: \"[::1]:8080\""};
+  }
+  if (host.empty()) return Error{"host is empty"};
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535) {
+    return Error{"port must be a number from 1 to 65535"};
+  }
+  return std::pair<std::string, std::uint16_t>{std::string(host), static_cast<std::uint16_t>(port)};
+}
+
+Result<Endpoint> parse_endpoint(std::string_view url, std::initializer_list<std::string_view> schemes) {
+  Endpoint endpoint;
+  endpoint.url = std::string(url);
+  const auto sep = url.find("://");
+  std::string allowed;
+  for (auto s : schemes) allowed += (allowed.empty() ? "" : " or ") + std::string(s) + "://";
+  if (sep == std::string_view::npos) return Error{"must start with " + allowed};
+  endpoint.scheme = std::string(url.substr(0, sep));
+  if (std::find(schemes.begin(), schemes.end(), endpoint.scheme) == schemes.end()) {
+    return Error{"must start with " + allowed + " (TLS is required)"};
+  }
+  std::string_view rest = url.substr(sep + 3);
+  const auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  if (slash != std::string_view::npos) endpoint.path = std::string(rest.substr(slash));
+  if (endpoint.path == "/") endpoint.path.clear();
+  if (rest.find_first_of("?#") != std::string_view::npos) return Error{"must not contain a query or fragment"};
+  if (authority.find('@') != std::string_view::npos) return Error{"must not contain credentials"};
+  const bool has_port = !authority.empty() && (authority.back() != ']') &&
+                        authority.find(':', authority.front() == '[' ? authority.find(']') : 0) != std::string_view::npos;
+  if (has_port) {
+    auto host_port = parse_host_port(authority);
+    if (!host_port) return Error{host_port.error().message};
+    endpoint.host = host_port.value().first;
+    endpoint.port = host_port.value().second;
+  } else {
+    endpoint.host = std::string(authority);
+    if (endpoint.host.size() >= 2 && endpoint.host.front() == '[') {
+      endpoint.host = endpoint.host.substr(1, endpoint.host.size() - 2);
+    }
+    endpoint.port = 443;  // https and wss both default to 443
+  }
+  if (endpoint.host.empty()) return Error{"host is empty"};
+  return endpoint;
+}
+
+Result<Config> parse_config(std::string_view toml_text, std::string_view source_name) {
+  try {
+    const toml::table root = toml::parse(toml_text, source_name);
+    return build(root, source_name);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return Error{std::string(source_name) + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) +
+                 ": " + std::string(e.description())};
+  } catch (const ConfigError& e) {
+    return Error{std::string(source_name) + ": " + e.what()};
+  }
+}
+
+Result<Config> load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{path + ": cannot open config file"};
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Error{path + ": read error"};
+  return parse_config(text.str(), path);
+}
+
+}  // namespace tb::config
