@@ -100,3 +100,12 @@ TEST_CASE("a missing file is reported by path", "[config]") {
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().message == "/nonexistent/tradingbot.toml: cannot open config file");
 }
+
+TEST_CASE("the shipped example and demo configs are valid", "[config]") {
+  for (const char* path : {"config/tradingbot.example.toml", "config/demo.toml"}) {
+    INFO(path);
+    auto result = tb::config::load_config_file(path);
+    INFO((result.ok() ? std::string() : result.error().message));
+    CHECK(result.ok());
+  }
+}

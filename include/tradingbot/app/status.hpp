@@ -1,0 +1,35 @@
+// DaemonStatus: the immutable picture of the daemon that the trading thread publishes a few
+// times a second for the HTTP thread to render (/health, /ready, /status, /metrics). Built and
+// published only by the trading thread; read through Published<DaemonStatus> by any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tradingbot/config/config.hpp"
+#include "tradingbot/core/clock.hpp"
+
+namespace tb::app {
+
+struct DaemonStatus {
+  std::string version;
+  config::TradingMode mode = config::TradingMode::Off;
+  Nanos started_wall_ns = 0;
+  Nanos published_mono_ns = 0;  // when the trading thread built this snapshot
+  std::uint64_t loop_iterations = 0;
+  bool halted = false;
+  // Why the daemon is not ready to trade; empty when it is. Each entry is one short reason
+  // ("BTCUSDT: book not synced"). Filled by the market-data and order paths as they land.
+  std::vector<std::string> not_ready_reasons;
+  std::uint64_t config_reloads = 0;
+};
+
+// Liveness is separate from the snapshot: the trading loop stamps this every heartbeat, so a
+// stalled loop is seen even if nothing else changes. Written by the trading thread only.
+struct LoopHeartbeat {
+  std::atomic<Nanos> last_beat_mono_ns{0};
+};
+
+}  // namespace tb::app

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Configures and builds tradingbot. Usage: scripts/build.sh [release|asan] (default release).
+#   release -> build/       (RelWithDebInfo: optimised, with symbols; build/tradingbot)
+#   asan    -> build-asan/  (ASan + UBSan, used by the test command)
+# Two parallel jobs: the target machines have 2 cores.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+kind=${1:-release}
+case "$kind" in
+  release) dir=$root/build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTB_SANITIZE=OFF) ;;
+  asan) dir=$root/build-asan; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTB_SANITIZE=ON -DTB_BUILD_BENCH=OFF) ;;
+  *) echo "usage: $0 [release|asan]" >&2; exit 2 ;;
+esac
+generator=()
+command -v ninja >/dev/null && [ ! -f "$dir/Makefile" ] && generator=(-G Ninja)
+cmake -S "$root" -B "$dir" "${generator[@]}" "${flags[@]}" >/dev/null
+cmake --build "$dir" -j "${TB_JOBS:-2}"

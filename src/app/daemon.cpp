@@ -1,0 +1,154 @@
+#include "tradingbot/app/daemon.hpp"
+
+#include <csignal>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include "tradingbot/app/logging.hpp"
+#include "tradingbot/app/status.hpp"
+#include "tradingbot/app/systemd_notifier.hpp"
+#include "tradingbot/app/version.hpp"
+#include "tradingbot/core/clock.hpp"
+#include "tradingbot/core/published.hpp"
+
+namespace tb::app {
+namespace asio = boost::asio;
+
+namespace {
+// The trading loop's own beat: liveness stamp, watchdog ping, status publication.
+constexpr auto kHeartbeatPeriod = std::chrono::milliseconds(100);
+constexpr int kBeatsPerStatusPublish = 2;  // /status is at most 200 ms old
+}  // namespace
+
+struct Daemon::Impl {
+  Impl(config::Config cfg, std::string path)
+      : config(std::move(cfg)), config_path(std::move(path)), signals(trading, SIGINT, SIGTERM, SIGHUP),
+        heartbeat_timer(trading) {}
+
+  void start() {
+    spdlog::info("tradingbot {} starting: mode={} config={} http={}", version_string(),
+                 config::to_string(config.trading.mode), config_path, config.http.listen);
+    started_wall_ns = wall_clock_ns();
+    publish_status();
+    wait_for_signal();
+    beat();
+    notifier.ready();
+    notifier.status("running");
+    spdlog::info("tradingbot ready");
+  }
+
+  void wait_for_signal() {
+    signals.async_wait([this](const boost::system::error_code& ec, int signal_number) {
+      if (ec) return;  // cancelled at shutdown
+      on_signal(signal_number);
+    });
+  }
+
+  void on_signal(int signal_number) {
+    if (signal_number == SIGHUP) {
+      reload();
+      wait_for_signal();
+      return;
+    }
+    spdlog::info("received {}, stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+    stop();
+  }
+
+  // SIGHUP: reopen log files (logrotate) and re-read the config. Only what can change safely
+  // while running is applied; the rest is reported as needing a restart.
+  void reload() {
+    notifier.reloading();
+    reopen_log_files();
+    spdlog::info("SIGHUP: log files reopened, reloading {}", config_path);
+    auto loaded = config::load_config_file(config_path);
+    if (!loaded) {
+      spdlog::error("config reload rejected, keeping the running config: {}", loaded.error().message);
+      notifier.ready();
+      return;
+    }
+    const config::Config& next = loaded.value();
+    if (next.log.level != config.log.level) {
+      set_log_level(next.log.level);
+      spdlog::info("log.level: {} -> {}", config.log.level, next.log.level);
+      config.log.level = next.log.level;
+    }
+    if (next.http.listen != config.http.listen || next.trading.mode != config.trading.mode ||
+        next.exchange.rest.url != config.exchange.rest.url || next.exchange.ws.url != config.exchange.ws.url ||
+        next.exchange.ws_api.url != config.exchange.ws_api.url || next.log.file != config.log.file) {
+      spdlog::warn("config reload: changes to exchange.*, http.listen, trading.mode or log.file take effect "
+                   "only after a restart");
+    }
+    ++config_reloads;
+    notifier.ready();
+  }
+
+  void stop() {
+    if (stopping) return;
+    stopping = true;
+    notifier.stopping();
+    notifier.status("stopping");
+    heartbeat_timer.cancel();
+    signals.cancel();
+  }
+
+  void beat() {
+    const Nanos now = monotonic_ns();
+    heartbeat.last_beat_mono_ns.store(now, std::memory_order_release);
+    ++loop_iterations;
+    if (loop_iterations % kBeatsPerStatusPublish == 0) publish_status();
+    if (notifier.watchdog_interval().count() > 0 &&
+        now - last_watchdog_ns >= std::chrono::duration_cast<std::chrono::nanoseconds>(notifier.watchdog_interval()).count()) {
+      notifier.watchdog();
+      last_watchdog_ns = now;
+    }
+    heartbeat_timer.expires_after(kHeartbeatPeriod);
+    heartbeat_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) beat();
+    });
+  }
+
+  void publish_status() {
+    auto status = std::make_shared<DaemonStatus>();
+    status->version = version_string();
+    status->mode = config.trading.mode;
+    status->started_wall_ns = started_wall_ns;
+    status->published_mono_ns = monotonic_ns();
+    status->loop_iterations = loop_iterations;
+    status->halted = halted;
+    status->config_reloads = config_reloads;
+    published.publish(std::move(status));
+  }
+
+  config::Config config;
+  const std::string config_path;
+  asio::io_context trading{1};
+  asio::signal_set signals;
+  asio::steady_timer heartbeat_timer;
+  SystemdNotifier notifier;
+  Published<DaemonStatus> published;
+  LoopHeartbeat heartbeat;
+  Nanos started_wall_ns = 0;
+  Nanos last_watchdog_ns = 0;
+  std::uint64_t loop_iterations = 0;
+  std::uint64_t config_reloads = 0;
+  bool halted = false;
+  bool stopping = false;
+};
+
+Daemon::Daemon(config::Config config, std::string config_path)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(config_path))) {}
+
+Daemon::~Daemon() = default;
+
+int Daemon::run() {
+  impl_->start();
+  impl_->trading.run();
+  spdlog::info("tradingbot stopped");
+  return 0;
+}
+
+}  // namespace tb::app

@@ -1,0 +1,127 @@
+// tradingbot's command line (ARCHITECTURE.md section 4). Main thread only.
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "tradingbot/app/daemon.hpp"
+#include "tradingbot/app/logging.hpp"
+#include "tradingbot/app/version.hpp"
+#include "tradingbot/config/config.hpp"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitBadConfig = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitRuntime = 3;
+
+// Things the config cannot say but a mode needs: secrets live only in the environment.
+std::optional<std::string> environment_problem(const tb::config::Config& cfg) {
+  if (cfg.trading.mode != tb::config::TradingMode::Live) return std::nullopt;
+  const auto set = [](const char* name) {
+    const char* value = std::getenv(name);
+    return value != nullptr && *value != '\0';
+  };
+  if (!set("BINANCE_API_KEY")) {
+    return cfg.source + ": trading.mode = 'live': BINANCE_API_KEY is not set in the environment";
+  }
+  if (!set("BINANCE_API_SECRET") && !set("BINANCE_ED25519_KEY_FILE")) {
+    return cfg.source +
+           ": trading.mode = 'live': neither BINANCE_API_SECRET nor BINANCE_ED25519_KEY_FILE is set in the environment";
+  }
+  return std::nullopt;
+}
+
+// Loads and fully validates a config; prints the one-line reason and returns nullopt on failure.
+std::optional<tb::config::Config> load_or_report(const std::string& path) {
+  auto loaded = tb::config::load_config_file(path);
+  if (!loaded) {
+    std::fprintf(stderr, "%s\n", loaded.error().message.c_str());
+    return std::nullopt;
+  }
+  if (auto problem = environment_problem(loaded.value())) {
+    std::fprintf(stderr, "%s\n", problem->c_str());
+    return std::nullopt;
+  }
+  return std::move(loaded).value();
+}
+
+int run_daemon(const std::string& config_path) {
+  auto cfg = load_or_report(config_path);
+  if (!cfg) return kExitBadConfig;
+  try {
+    tb::app::setup_logging(cfg->log);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return kExitBadConfig;
+  }
+  int rc = kExitRuntime;
+  try {
+    tb::app::Daemon daemon(std::move(*cfg), config_path);
+    rc = daemon.run();
+  } catch (const std::exception& e) {
+    spdlog::critical("fatal: {}", e.what());
+  }
+  tb::app::shutdown_logging();
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tradingbot: a native Binance spot trading daemon.\n"
+               "Runs in the foreground with --config FILE (systemd's way); API keys come only from the "
+               "environment (BINANCE_API_KEY, BINANCE_API_SECRET or BINANCE_ED25519_KEY_FILE)."};
+  app.set_version_flag("--version", tb::app::version_string());
+  std::string config_path;
+  bool check_only = false;
+  app.add_option("--config", config_path, "TOML configuration file");
+  app.add_flag("--check", check_only, "Validate the configuration and exit (0 = valid)");
+
+  std::string replay_config;
+  std::string replay_symbol;
+  std::string replay_summary;
+  std::vector<std::string> replay_captures;
+  auto* replay = app.add_subcommand("replay", "Run the full pipeline over capture files as fast as possible");
+  replay->add_option("--config", replay_config, "TOML configuration file")->required();
+  replay->add_option("--symbol", replay_symbol, "Only this symbol");
+  replay->add_option("--summary", replay_summary, "Write the replay summary JSON here");
+  replay->add_option("captures", replay_captures, "Capture files (plain or .gz), in order")->required();
+
+  std::string record_config;
+  std::string record_out;
+  auto* record = app.add_subcommand("record", "Connect like the daemon and write every frame to a capture");
+  record->add_option("--config", record_config, "TOML configuration file")->required();
+  record->add_option("--out", record_out, "Capture file to write (.gz compresses)")->required();
+
+  std::string sim_config;
+  auto* sim = app.add_subcommand("sim", "Run the Binance-compatible exchange simulator");
+  sim->add_option("--config", sim_config, "TOML configuration file")->required();
+
+  app.require_subcommand(0, 1);
+  CLI11_PARSE(app, argc, argv);
+
+  if (replay->parsed() || record->parsed() || sim->parsed()) {
+    const char* name = replay->parsed() ? "replay" : record->parsed() ? "record" : "sim";
+    std::fprintf(stderr, "tradingbot %s: not available in this build yet\n", name);
+    return kExitUsage;
+  }
+
+  if (config_path.empty()) {
+    std::fprintf(stderr, "tradingbot: --config FILE is required (see --help)\n");
+    return kExitUsage;
+  }
+  if (check_only) {
+    auto cfg = load_or_report(config_path);
+    if (!cfg) return kExitBadConfig;
+    std::printf("%s: configuration is valid (mode=%s, %zu symbols)\n", config_path.c_str(),
+                std::string(tb::config::to_string(cfg->trading.mode)).c_str(), cfg->market.symbols.size());
+    return kExitOk;
+  }
+  return run_daemon(config_path);
+}
