@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# HTTP figures for issue 2, each next to the peer it is compared with, measured in one run:
+#   - /health under `wrk -t2 -c100`: the daemon vs a plain nginx `return 200` on this box
+#     (target: at least nginx's req/s, p99 no worse than 1.5x nginx's), and through the project's
+#     own nginx site (nginx/tradingbot.conf) proxying to the daemon.
+#   - idle RSS of the daemon (target < 15 MB; the Python bot used ~200 MB)
+#   - exec to /health answering (target < 100 ms)
+# Usage: bench/scripts/http_bench.sh [seconds per wrk run, default 10]
+# Loopback only; every process it starts is stopped on exit.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+duration=${1:-10}
+bin=${TB_BINARY_DIR:-$root/build}/tradingbot
+[ -x "$bin" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
+command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "run scripts/setup.sh first (wrk, nginx)" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/tb-bench.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$work/nginx/nginx.pid" ] && kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true
+  sleep 0.2
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port() { echo $((20000 + RANDOM % 30000)); }
+daemon_port=$(port); plain_port=$((daemon_port + 1)); proxy_port=$((daemon_port + 2))
+
+wait_up() {
+  for _ in $(seq 1 400); do curl -s -o /dev/null --max-time 1 "$1" && return 0; sleep 0.01; done
+  echo "$1 never answered" >&2; exit 1
+}
+
+# --- daemon: start-up time and idle RSS
+printf '[http]\nlisten = "127.0.0.1:%s"\n[trading]\nmode = "paper"\n[log]\nlevel = "warn"\n' "$daemon_port" >"$work/tb.toml"
+t0=$(date +%s%N)
+"$bin" --config "$work/tb.toml" >"$work/daemon.log" 2>&1 &
+pids+=($!)
+daemon_pid=$!
+until curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$daemon_port/health"; do
+  sleep 0.001
+  [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 5000 ] || { echo "daemon did not answer in 5 s" >&2; cat "$work/daemon.log" >&2; exit 1; }
+done
+t1=$(date +%s%N)
+startup_ms=$(( (t1 - t0) / 1000000 ))
+sleep 1
+rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$daemon_pid/status")
+
+# --- nginx: a plain `return 200` server and the project's site, in one throwaway prefix
+mkdir -p "$work/nginx/logs"
+sed -e "s/listen 80;/listen 127.0.0.1:$proxy_port;/" -e '/listen \[::\]:80;/d' \
+    -e "s/server 127.0.0.1:8080;/server 127.0.0.1:$daemon_port;/" "$root/nginx/tradingbot.conf" >"$work/nginx/site.conf"
+cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes auto;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/tmp_body;
+  proxy_temp_path $work/nginx/tmp_proxy;
+  fastcgi_temp_path $work/nginx/tmp_fcgi;
+  uwsgi_temp_path $work/nginx/tmp_uwsgi;
+  scgi_temp_path $work/nginx/tmp_scgi;
+  server { listen 127.0.0.1:$plain_port; location / { return 200 '{"status":"ok"}'; } }
+  include $work/nginx/site.conf;
+}
+CONF
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf"
+wait_up "http://127.0.0.1:$plain_port/health"
+wait_up "http://127.0.0.1:$proxy_port/health"
+
+# wrk's latency distribution: req/s and p99 in microseconds.
+run_wrk() {
+  local out
+  out=$(wrk -t2 -c100 -d"${duration}s" --latency "$1")
+  local rps p99
+  rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); print v} else if (v ~ /ms$/) {sub(/ms/,"",v); print v*1000} else if (v ~ /s$/) {sub(/s/,"",v); print v*1000000}}')
+  echo "$rps $p99"
+}
+
+read -r nginx_rps nginx_p99 < <(run_wrk "http://127.0.0.1:$plain_port/health")
+read -r tb_rps tb_p99 < <(run_wrk "http://127.0.0.1:$daemon_port/health")
+read -r proxy_rps proxy_p99 < <(run_wrk "http://127.0.0.1:$proxy_port/health")
+
+echo
+echo "tradingbot HTTP benchmark ($(nproc) cores, wrk -t2 -c100 -d${duration}s, loopback)"
+printf '%-34s %12s %12s\n' "target" "req/s" "p99 (us)"
+printf '%-34s %12s %12s\n' "nginx return 200 (peer)" "$nginx_rps" "$nginx_p99"
+printf '%-34s %12s %12s\n' "tradingbot /health" "$tb_rps" "$tb_p99"
+printf '%-34s %12s %12s\n' "nginx/tradingbot.conf -> /health" "$proxy_rps" "$proxy_p99"
+printf '%-34s %12s\n' "FastAPI bot (recorded figure)" "~10700"
+awk -v a="$tb_rps" -v b="$nginx_rps" -v pa="$tb_p99" -v pb="$nginx_p99" 'BEGIN {
+  printf "ratio req/s tradingbot/nginx: %.2f (target >= 1.00)\n", a / b;
+  printf "ratio p99 tradingbot/nginx:   %.2f (target <= 1.50)\n", pa / pb }'
+echo "idle RSS: $((rss_kb / 1024)) MB ($rss_kb kB) (target < 15 MB; Python bot ~200 MB)"
+echo "exec to /health answering: ${startup_ms} ms (target < 100 ms)"
