@@ -25,13 +25,14 @@ void RestRequestBuilder::reset() noexcept {
   body_.clear();
   payload_.clear();
   signature_.clear();
+  signed_len_ = 0;
   in_body_ = false;
 }
 
 void RestRequestBuilder::key(std::string_view k) {
   std::string& out = part();
   if (!out.empty()) out.push_back('&');
-  percent_encode_append(out, k);
+  percent_encode_append(out, k);  // our parameter names are literal: one bulk append
   out.push_back('=');
 }
 
@@ -65,10 +66,16 @@ BuildStatus RestRequestBuilder::sign(RequestSigner& signer, RequestTiming timing
 }
 
 BuildStatus RestRequestBuilder::sign_as_is(RequestSigner& signer) noexcept {
-  payload_.assign(query_);
-  payload_.append(body_);
+  // The signed bytes are query + body; copy only when both parts exist.
+  std::string_view payload = query_;
+  if (!body_.empty()) {
+    payload_.assign(query_);
+    payload_.append(body_);
+    payload = payload_;
+  }
   SignatureText sig;
-  if (!signer.sign(payload_, sig)) return BuildStatus::SignFailed;
+  if (!signer.sign(payload, sig)) return BuildStatus::SignFailed;
+  signed_len_ = query_.size();
   signature_.clear();
   percent_encode_append(signature_, sig.view());  // no-op for hex; + / = for base64
   std::string& out = body_.empty() ? query_ : body_;

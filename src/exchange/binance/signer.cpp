@@ -24,15 +24,28 @@ constexpr bool unreserved(unsigned char c) noexcept {
 }
 }  // namespace
 
+namespace {
+constexpr std::array<bool, 256> make_unreserved_table() noexcept {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = unreserved(static_cast<unsigned char>(c));
+  return t;
+}
+constexpr std::array<bool, 256> kUnreserved = make_unreserved_table();
+}  // namespace
+
 void percent_encode_append(std::string& out, std::string_view in) {
-  for (const char ch : in) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (unreserved(c)) {
-      out.push_back(ch);
-    } else {
-      const char enc[3] = {'%', kHexUpper[c >> 4], kHexUpper[c & 0x0F]};
-      out.append(enc, 3);
-    }
+  // Append runs of literal bytes in one go: most values (numbers, symbols, hex) are one run.
+  std::size_t i = 0;
+  const std::size_t n = in.size();
+  while (i < n) {
+    std::size_t run = i;
+    while (run < n && kUnreserved[static_cast<unsigned char>(in[run])]) ++run;
+    if (run > i) out.append(in.data() + i, run - i);
+    if (run == n) break;
+    const auto c = static_cast<unsigned char>(in[run]);
+    const char enc[3] = {'%', kHexUpper[c >> 4], kHexUpper[c & 0x0F]};
+    out.append(enc, 3);
+    i = run + 1;
   }
 }
 

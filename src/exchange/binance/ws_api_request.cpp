@@ -4,10 +4,28 @@
 
 namespace tb::binance {
 
+namespace {
+constexpr std::array<bool, 256> make_escape_table() noexcept {
+  std::array<bool, 256> t{};
+  for (std::size_t c = 0; c < 0x20; ++c) t[c] = true;
+  t['"'] = true;
+  t['\\'] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kNeedsEscape = make_escape_table();
+}  // namespace
+
 void json_escape_append(std::string& out, std::string_view in) {
   static constexpr char kHex[] = "0123456789abcdef";
-  for (const char ch : in) {
-    const auto c = static_cast<unsigned char>(ch);
+  // Bulk-append runs that need no escaping (almost always the whole value).
+  std::size_t i = 0;
+  const std::size_t n = in.size();
+  while (i < n) {
+    std::size_t run = i;
+    while (run < n && !kNeedsEscape[static_cast<unsigned char>(in[run])]) ++run;
+    if (run > i) out.append(in.data() + i, run - i);
+    if (run == n) break;
+    const auto c = static_cast<unsigned char>(in[run]);
     switch (c) {
       case '"': out.append("\\\""); break;
       case '\\': out.append("\\\\"); break;
@@ -16,14 +34,12 @@ void json_escape_append(std::string& out, std::string_view in) {
       case '\t': out.append("\\t"); break;
       case '\b': out.append("\\b"); break;
       case '\f': out.append("\\f"); break;
-      default:
-        if (c < 0x20) {
-          const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0x0F]};
-          out.append(esc, 6);
-        } else {
-          out.push_back(ch);
-        }
+      default: {
+        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0x0F]};
+        out.append(esc, 6);
+      }
     }
+    i = run + 1;
   }
 }
 
@@ -126,12 +142,23 @@ BuildStatus WsApiRequestBuilder::sign(RequestSigner& signer, std::string_view ap
   add("timestamp", timing.timestamp_ms);
   add("apiKey", api_key);
   if (overflow_) return BuildStatus::SignFailed;
-  // Sort parameter indices by name (insertion sort: a dozen params at most).
-  for (std::size_t i = 0; i < count_; ++i) order_[i] = static_cast<std::uint8_t>(i);
+  // Sort parameter indices by name (insertion sort: a dozen params at most). Keys are cached as
+  // views first: the arena no longer grows from here on.
+  std::array<std::string_view, kMaxParams> keys;
+  for (std::size_t i = 0; i < count_; ++i) {
+    order_[i] = static_cast<std::uint8_t>(i);
+    keys[i] = key_of(params_[i]);
+  }
+  const auto less = [&keys](std::uint8_t a, std::uint8_t b) noexcept {
+    const std::string_view ka = keys[a], kb = keys[b];
+    // Names nearly always differ in the first byte; compare that before calling memcmp.
+    if (!ka.empty() && !kb.empty() && ka[0] != kb[0]) return ka[0] < kb[0];
+    return ka < kb;
+  };
   for (std::size_t i = 1; i < count_; ++i) {
     const std::uint8_t cur = order_[i];
     std::size_t j = i;
-    while (j > 0 && key_of(params_[cur]) < key_of(params_[order_[j - 1]])) {
+    while (j > 0 && less(cur, order_[j - 1])) {
       order_[j] = order_[j - 1];
       --j;
     }
@@ -141,7 +168,7 @@ BuildStatus WsApiRequestBuilder::sign(RequestSigner& signer, std::string_view ap
   for (std::size_t i = 0; i < count_; ++i) {
     const Param& p = params_[order_[i]];
     if (i > 0) payload_.push_back('&');
-    payload_.append(key_of(p));
+    payload_.append(keys[order_[i]]);
     payload_.push_back('=');
     payload_.append(value_of(p));
   }

@@ -43,7 +43,9 @@ class RestRequestBuilder {
   [[nodiscard]] std::string_view query() const noexcept { return query_; }
   [[nodiscard]] std::string_view body() const noexcept { return body_; }
   // The bytes that were signed (query + body before the signature was appended).
-  [[nodiscard]] std::string_view signed_payload() const noexcept { return payload_; }
+  [[nodiscard]] std::string_view signed_payload() const noexcept {
+    return body_.empty() ? std::string_view(query_).substr(0, signed_len_) : std::string_view(payload_);
+  }
   // The signature as sent (percent-encoded when base64).
   [[nodiscard]] std::string_view signature() const noexcept { return signature_; }
   // "/api/v3/order?<query>" (or the bare path when the query is empty), into `out`.
@@ -56,6 +58,7 @@ class RestRequestBuilder {
   std::string body_;
   std::string payload_;
   std::string signature_;
+  std::size_t signed_len_ = 0;  // query bytes that were signed (when there is no body)
   bool in_body_ = false;
 };
 
