@@ -44,37 +44,42 @@ void json_escape_append(std::string& out, std::string_view in) {
 }
 
 WsApiRequestBuilder::WsApiRequestBuilder() {
-  head_.reserve(128);
   arena_.reserve(1024);
   payload_.reserve(1024);
   json_.reserve(2048);
 }
 
-void WsApiRequestBuilder::begin(std::string_view id, std::string_view method) {
-  head_.assign("{\"id\":\"");
-  json_escape_append(head_, id);
-  head_.append("\",\"method\":\"");
-  json_escape_append(head_, method);
-  head_.push_back('"');
+void WsApiRequestBuilder::reset_params() noexcept {
   arena_.clear();
   payload_.clear();
-  json_.clear();
   count_ = 0;
   overflow_ = false;
+  params_open_ = false;
+}
+
+void WsApiRequestBuilder::begin(std::string_view id, std::string_view method) {
+  reset_params();
+  json_.assign("{\"id\":\"");
+  json_escape_append(json_, id);
+  json_.append("\",\"method\":\"");
+  json_escape_append(json_, method);
+  json_.push_back('"');
 }
 
 void WsApiRequestBuilder::begin(std::int64_t id, std::string_view method) {
+  reset_params();
   char buf[24];
   const auto res = std::to_chars(buf, buf + sizeof buf, id);
-  begin(std::string_view{}, method);
-  head_.assign("{\"id\":");
-  head_.append(buf, res.ptr);
-  head_.append(",\"method\":\"");
-  json_escape_append(head_, method);
-  head_.push_back('"');
+  json_.assign("{\"id\":");
+  json_.append(buf, res.ptr);
+  json_.append(",\"method\":\"");
+  json_escape_append(json_, method);
+  json_.push_back('"');
 }
 
-void WsApiRequestBuilder::add_raw(std::string_view key, std::string_view value, bool quoted) {
+// Each parameter is written into the JSON as it is added (params keep the caller's order there)
+// and recorded in the arena for the sorted signature payload.
+void WsApiRequestBuilder::add_raw(std::string_view key, std::string_view value, ValueForm form) {
   if (count_ == kMaxParams) {
     overflow_ = true;
     return;
@@ -86,7 +91,24 @@ void WsApiRequestBuilder::add_raw(std::string_view key, std::string_view value, 
   p.value_begin = static_cast<std::uint32_t>(arena_.size());
   p.value_len = static_cast<std::uint32_t>(value.size());
   arena_.append(value);
-  p.quoted = quoted;
+
+  json_.append(params_open_ ? ",\"" : ",\"params\":{\"");
+  params_open_ = true;
+  json_escape_append(json_, key);
+  json_.append("\":");
+  switch (form) {
+    case ValueForm::String:
+      json_.push_back('"');
+      json_escape_append(json_, value);
+      json_.push_back('"');
+      break;
+    case ValueForm::SafeString:  // digits, '.', '-': nothing to escape
+      json_.push_back('"');
+      json_.append(value);
+      json_.push_back('"');
+      break;
+    case ValueForm::Literal: json_.append(value); break;
+  }
 }
 
 std::string_view WsApiRequestBuilder::key_of(const Param& p) const noexcept {
@@ -96,44 +118,28 @@ std::string_view WsApiRequestBuilder::value_of(const Param& p) const noexcept {
   return std::string_view(arena_).substr(p.value_begin, p.value_len);
 }
 
-void WsApiRequestBuilder::add(std::string_view key, std::string_view value) { add_raw(key, value, true); }
+void WsApiRequestBuilder::add(std::string_view key, std::string_view value) { add_raw(key, value, ValueForm::String); }
 void WsApiRequestBuilder::add(std::string_view key, std::int64_t value) {
   char buf[24];
   const auto res = std::to_chars(buf, buf + sizeof buf, value);
-  add_raw(key, std::string_view(buf, static_cast<std::size_t>(res.ptr - buf)), false);
+  add_raw(key, std::string_view(buf, static_cast<std::size_t>(res.ptr - buf)), ValueForm::Literal);
 }
-void WsApiRequestBuilder::add(std::string_view key, bool value) { add_raw(key, value ? "true" : "false", false); }
+void WsApiRequestBuilder::add(std::string_view key, bool value) {
+  add_raw(key, value ? "true" : "false", ValueForm::Literal);
+}
 void WsApiRequestBuilder::add_fixed(std::string_view key, std::int64_t raw, int digits) {
   char buf[kMaxFixedChars];
-  add_raw(key, std::string_view(buf, format_fixed(raw, digits, buf)), true);
+  add_raw(key, std::string_view(buf, format_fixed(raw, digits, buf)), ValueForm::SafeString);
 }
 
-void WsApiRequestBuilder::write_json(std::string_view signature) {
-  json_.assign(head_);
-  if (count_ > 0 || !signature.empty()) {
-    json_.append(",\"params\":{");
-    for (std::size_t i = 0; i < count_; ++i) {
-      const Param& p = params_[i];
-      if (i > 0) json_.push_back(',');
-      json_.push_back('"');
-      json_escape_append(json_, key_of(p));
-      json_.append("\":");
-      if (p.quoted) json_.push_back('"');
-      if (p.quoted) {
-        json_escape_append(json_, value_of(p));
-      } else {
-        json_.append(value_of(p));
-      }
-      if (p.quoted) json_.push_back('"');
-    }
-    if (!signature.empty()) {
-      if (count_ > 0) json_.push_back(',');
-      json_.append("\"signature\":\"");
-      json_.append(signature);  // hex or base64: nothing to escape
-      json_.push_back('"');
-    }
-    json_.push_back('}');
+void WsApiRequestBuilder::close_json(std::string_view signature) {
+  if (!signature.empty()) {
+    json_.append(params_open_ ? ",\"signature\":\"" : ",\"params\":{\"signature\":\"");
+    params_open_ = true;
+    json_.append(signature);  // hex or base64: nothing to escape
+    json_.push_back('"');
   }
+  if (params_open_) json_.push_back('}');
   json_.push_back('}');
 }
 
@@ -174,11 +180,11 @@ BuildStatus WsApiRequestBuilder::sign(RequestSigner& signer, std::string_view ap
   }
   SignatureText sig;
   if (!signer.sign(payload_, sig)) return BuildStatus::SignFailed;
-  write_json(sig.view());
+  close_json(sig.view());
   return BuildStatus::Ok;
 }
 
-void WsApiRequestBuilder::finish_unsigned() { write_json({}); }
+void WsApiRequestBuilder::finish_unsigned() { close_json({}); }
 
 namespace {
 

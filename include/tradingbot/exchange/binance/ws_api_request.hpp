@@ -44,27 +44,29 @@ class WsApiRequestBuilder {
   // Closes the JSON without signing (public methods, or after session.logon).
   void finish_unsigned();
 
+  // The finished frame (valid after sign() or finish_unsigned()).
   [[nodiscard]] std::string_view json() const noexcept { return json_; }
   [[nodiscard]] std::string_view signed_payload() const noexcept { return payload_; }
 
  private:
+  enum class ValueForm : std::uint8_t { String, SafeString, Literal };
   struct Param {
     std::uint32_t key_begin, key_len, value_begin, value_len;
-    bool quoted;
   };
-  void add_raw(std::string_view key, std::string_view value, bool quoted);
+  void reset_params() noexcept;
+  void add_raw(std::string_view key, std::string_view value, ValueForm form);
   [[nodiscard]] std::string_view key_of(const Param& p) const noexcept;
   [[nodiscard]] std::string_view value_of(const Param& p) const noexcept;
-  void write_json(std::string_view signature);
+  void close_json(std::string_view signature);
 
-  std::string head_;     // {"id":...,"method":"..."
-  std::string arena_;    // keys and raw values back to back
+  std::string arena_;  // keys and raw values back to back, for the signature payload
   std::array<Param, kMaxParams> params_{};
   std::size_t count_ = 0;
   bool overflow_ = false;
+  bool params_open_ = false;
   std::array<std::uint8_t, kMaxParams> order_{};
   std::string payload_;
-  std::string json_;
+  std::string json_;  // written as params are added; closed by sign()/finish_unsigned()
 };
 
 // The methods the bot uses. Each resets `b`, builds and signs; the frame is then b.json().
