@@ -1,0 +1,88 @@
+// WsApiRequestBuilder: the JSON text frame of a signed Binance WebSocket API request
+// (reference sections 6 and 10). The signature covers every param except `signature`
+// (apiKey included) sorted by name, joined as k=v with '&', raw UTF-8 values (no
+// percent-encoding); the signature (hex for HMAC, base64 for Ed25519) is sent as-is.
+// JSON strings are escaped per RFC 8259 (", \, control characters), UTF-8 passes through.
+// Buffers are kept across requests. Owned by one thread (the trading thread); never throws
+// except std::bad_alloc.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tradingbot/exchange/binance/order_request.hpp"
+#include "tradingbot/exchange/binance/rest_request.hpp"
+#include "tradingbot/exchange/binance/signer.hpp"
+
+namespace tb::binance {
+
+// Appends `in` as the inside of a JSON string (no quotes).
+void json_escape_append(std::string& out, std::string_view in);
+
+class WsApiRequestBuilder {
+ public:
+  static constexpr std::size_t kMaxParams = 32;
+
+  WsApiRequestBuilder();
+
+  // Starts a request; a string id is sent as a JSON string, an integer id as a number.
+  void begin(std::string_view id, std::string_view method);
+  void begin(std::int64_t id, std::string_view method);
+
+  void add(std::string_view key, std::string_view value);  // JSON string
+  void add(std::string_view key, const char* value) { add(key, std::string_view(value)); }
+  void add(std::string_view key, std::int64_t value);      // JSON number
+  void add(std::string_view key, bool value);              // JSON true/false
+  void add_fixed(std::string_view key, std::int64_t raw, int digits);  // JSON string "0.01000000"
+
+  // Adds recvWindow (when > 0), timestamp and apiKey, signs the sorted params, adds signature
+  // and closes the JSON. False (SignFailed) if signing failed or there are too many params.
+  [[nodiscard]] BuildStatus sign(RequestSigner& signer, std::string_view api_key, RequestTiming timing);
+  // Closes the JSON without signing (public methods, or after session.logon).
+  void finish_unsigned();
+
+  // The finished frame (valid after sign() or finish_unsigned()).
+  [[nodiscard]] std::string_view json() const noexcept { return json_; }
+  [[nodiscard]] std::string_view signed_payload() const noexcept { return payload_; }
+
+ private:
+  enum class ValueForm : std::uint8_t { String, SafeString, Literal };
+  struct Param {
+    std::uint32_t key_begin, key_len, value_begin, value_len;
+  };
+  void reset_params() noexcept;
+  void add_raw(std::string_view key, std::string_view value, ValueForm form);
+  [[nodiscard]] std::string_view key_of(const Param& p) const noexcept;
+  [[nodiscard]] std::string_view value_of(const Param& p) const noexcept;
+  void close_json(std::string_view signature);
+
+  std::string arena_;  // keys and raw values back to back, for the signature payload
+  std::array<Param, kMaxParams> params_{};
+  std::size_t count_ = 0;
+  bool overflow_ = false;
+  bool params_open_ = false;
+  std::array<std::uint8_t, kMaxParams> order_{};
+  std::string payload_;
+  std::string json_;  // written as params are added; closed by sign()/finish_unsigned()
+};
+
+// The methods the bot uses. Each resets `b`, builds and signs; the frame is then b.json().
+[[nodiscard]] BuildStatus build_order_place(WsApiRequestBuilder& b, std::string_view id, const NewOrder& order,
+                                            RequestSigner& signer, std::string_view api_key, RequestTiming timing);
+[[nodiscard]] BuildStatus build_order_cancel(WsApiRequestBuilder& b, std::string_view id, const OrderRef& ref,
+                                             RequestSigner& signer, std::string_view api_key, RequestTiming timing);
+[[nodiscard]] BuildStatus build_order_status(WsApiRequestBuilder& b, std::string_view id, const OrderRef& ref,
+                                             RequestSigner& signer, std::string_view api_key, RequestTiming timing);
+// symbol empty: every symbol (weight 80 instead of 6).
+[[nodiscard]] BuildStatus build_open_orders_status(WsApiRequestBuilder& b, std::string_view id,
+                                                   std::string_view symbol, RequestSigner& signer,
+                                                   std::string_view api_key, RequestTiming timing);
+// userDataStream.subscribe.signature: apiKey, timestamp (+recvWindow), signature; any key type.
+[[nodiscard]] BuildStatus build_user_data_stream_subscribe_signature(WsApiRequestBuilder& b, std::string_view id,
+                                                                     RequestSigner& signer, std::string_view api_key,
+                                                                     RequestTiming timing);
+
+}  // namespace tb::binance
