@@ -174,6 +174,7 @@ class MatchingEngine {
 
   [[nodiscard]] RejectReason validate_price(std::int64_t price, bool check_band) const noexcept;
   [[nodiscard]] RejectReason validate_qty(std::int64_t qty) const noexcept;
+  [[nodiscard]] bool below_min_notional(std::int64_t price, std::int64_t qty) const noexcept;
   [[nodiscard]] RejectReason validate(const NewOrder& order) const noexcept;
   [[nodiscard]] bool would_take(Side side, std::int64_t price) const noexcept;
   [[nodiscard]] bool fok_fillable(const Taker& taker) const noexcept;
