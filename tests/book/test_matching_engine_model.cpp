@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "tradingbot/book/book_snapshot.hpp"
 #include "tradingbot/book/matching_engine.hpp"
 
 using namespace tb;
@@ -261,11 +262,21 @@ struct Auditor : OrderListener {
     filled += 2 * static_cast<Int128>(e.quantity.raw());
     if (current_is_quote) placed += e.quantity.raw();  // a quote order "places" what it fills
   }
-  void on_cancelled(const OrderCancelled& e) override { cancelled += e.cancelled_qty.raw(); }
-  void on_expired(const OrderExpired& e) override { expired += e.expired_qty.raw(); }
+  void on_cancelled(const OrderCancelled& e) override {
+    cancelled += e.cancelled_qty.raw();
+    ++cancels;
+  }
+  void on_expired(const OrderExpired& e) override {
+    expired += e.expired_qty.raw();
+    ++expiries[static_cast<std::size_t>(e.reason)];
+  }
   void on_replaced(const OrderReplaced& e) override {
     placed += e.new_open_qty.raw() - e.old_open_qty.raw();
+    ++replaced[e.kept_priority ? 1 : 0];
   }
+  void on_rejected(const OrderRejected& e) override { ++rejections[static_cast<std::size_t>(e.reason)]; }
+  // Coverage of the run: how often each path was taken.
+  std::uint64_t expiries[8] = {}, replaced[2] = {}, rejections[32] = {}, cancels = 0;
   void on_level_changed(const LevelChanged& e) override {
     if (e.update_id != last_update + 1) update_ids_consecutive = false;
     last_update = e.update_id;
@@ -333,6 +344,7 @@ TEST_CASE("random operations agree with a naive reference model", "[book]") {
   std::size_t crossed = 0, fifo_mismatch = 0, trade_mismatch = 0, outcome_mismatch = 0, depth_mismatch = 0,
               conservation_breaks = 0;
   std::uint64_t total_trades = 0;
+  int snapshots = 0;
   std::vector<AggregatedLevel> depth(4096);
   for (int op = 0; op < kOperations; ++op) {
     audit.trades.clear();
@@ -435,6 +447,16 @@ TEST_CASE("random operations agree with a naive reference model", "[book]") {
     if (levels_seen != audit.levels.size()) ++depth_mismatch;
     if (audit.placed != resting + audit.filled + audit.cancelled + audit.expired) ++conservation_breaks;
 
+    // Every so often the live, randomly shaped book must survive a byte-identical round trip.
+    if (op % 10'000 == 9'999) {
+      const auto bytes = BookSnapshot::save(engine);
+      NullOrderListener quiet;
+      MatchingEngine copy(InstrumentRules{}, quiet, EngineCapacity{16, 16});
+      REQUIRE(BookSnapshot::restore(bytes, copy).ok());
+      REQUIRE(BookSnapshot::save(copy) == bytes);
+      ++snapshots;
+    }
+
     if (outcome_mismatch + trade_mismatch + fifo_mismatch + crossed + depth_mismatch + conservation_breaks != 0) {
       INFO("first divergence at operation " << op);
       REQUIRE(outcome_mismatch == 0);
@@ -450,4 +472,19 @@ TEST_CASE("random operations agree with a naive reference model", "[book]") {
   CHECK(engine.open_order_count() == model.open_count());
   CHECK(total_trades > static_cast<std::uint64_t>(kOperations) / 8);  // the run really matched
   CHECK(engine.next_order_id() == model.next_id);
+  CHECK(snapshots == kOperations / 10'000);
+  // The random mix really exercised every outcome the model checks.
+  for (const ExpireReason r : {ExpireReason::ImmediateOrCancel, ExpireReason::FillOrKill, ExpireReason::NoLiquidity,
+                               ExpireReason::SelfTradeTaker, ExpireReason::SelfTradeMaker}) {
+    INFO(to_string(r));
+    CHECK(audit.expiries[static_cast<std::size_t>(r)] > 100);
+  }
+  for (const RejectReason r : {RejectReason::DuplicateClientOrderId, RejectReason::WouldTake,
+                               RejectReason::UnknownOrder, RejectReason::InvalidQuantity}) {
+    INFO(to_string(r));
+    CHECK(audit.rejections[static_cast<std::size_t>(r)] > 100);
+  }
+  CHECK(audit.replaced[0] > 1000);
+  CHECK(audit.replaced[1] > 1000);
+  CHECK(audit.cancels > 1000);
 }
