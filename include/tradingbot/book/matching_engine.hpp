@@ -20,7 +20,8 @@
 // Performance: orders and levels live in preallocated pools linked by 32-bit indices
 // (intrusive FIFO per level), open-addressed id indexes, no allocation per order once the
 // pools are big enough (they grow by doubling when a burst exceeds the initial capacity).
-// Hot paths return status values and never throw.
+// Hot paths return status values and never throw (running out of memory while a pool grows
+// inside a noexcept call terminates the process, like any other allocation failure there).
 #pragma once
 
 #include <cstddef>
