@@ -41,6 +41,7 @@
 #pragma GCC diagnostic pop
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <memory>
 #include <mutex>

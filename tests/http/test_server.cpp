@@ -137,10 +137,12 @@ TEST_CASE("server answers 405 with Allow on a known path with the wrong method",
 }
 
 TEST_CASE("server answers 400 to garbage and closes the connection", "[http][server]") {
+  static constexpr char kTlsBytes[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n";
+  const std::string kTlsHello(kTlsBytes, sizeof kTlsBytes - 1);  // a TLS ClientHello start, NULs included
   RunningServer s;
   for (const std::string& garbage :
        {std::string("GARBAGE\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"), std::string("GET /health HTTP/1.1\r\nBad Header\r\n\r\n"),
-        std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 17),
+        kTlsHello,
         std::string("POST /echo HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello")}) {
     TestClient client(s.port);
     REQUIRE(client.send(garbage));
