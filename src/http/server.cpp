@@ -443,6 +443,13 @@ void Connection::process() {
 
 void Connection::handle_request() {
   auto& message = parser_->get();
+  // RFC 9112 section 6.3: a request Transfer-Encoding whose final coding is not chunked has no
+  // knowable length. Beast treats it as bodiless, which would let the body be read as another
+  // request (smuggling); refuse it and close instead.
+  if (!message.chunked() && message.find(bhttp::field::transfer_encoding) != message.end()) {
+    fail_request(400, "bad request");
+    return;
+  }
   request_.reset(message.method_string(), message.target(), static_cast<int>(message.version()), message.keep_alive(),
                  message.body());
   for (const auto& field : message) request_.add_header(field.name_string(), field.value());
