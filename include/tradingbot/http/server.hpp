@@ -8,6 +8,21 @@
 // Lifecycle: construct and start() on one thread (the app's main thread); stop() (or the
 // destructor) from any thread except the HTTP thread itself; stats() and port() from any thread.
 // A Server is started at most once.
+//
+//   tb::http::Router router;
+//   router.get("/health", [&](const Request&, Response& res) { res.set_json(200, R"({"status":"ok"})"); });
+//   router.get_prefix("/book/", [&](const Request& req, Response& res) {
+//     const auto depth = req.query("depth");                 // "20", percent-decoded
+//     tb::http::JsonWriter json(res.body);                    // renders into the reused body
+//     json.begin_object().member("symbol", req.path_param()) /* ... */ .end_object();
+//   });
+//   router.get("/metrics", [&](const Request&, Response& res) {
+//     res.content_type = tb::http::kPrometheusContentType;
+//     tb::http::PrometheusWriter metrics(res.body);
+//     tb::http::write_server_metrics(metrics, http_server->stats());  // app keeps a Server*; add its own families
+//   });
+//   tb::http::Server server(config.http, std::move(router));
+//   if (auto port = server.start(); !port) { /* port.error().message names address and reason */ }
 #pragma once
 
 #include <cstdint>
