@@ -509,3 +509,21 @@ TEST_CASE("server survives random input and keeps serving", "[http][server]") {
   CHECK(s.server.running());
   CHECK(s.server.stats().internal_errors == 0);
 }
+
+TEST_CASE("server accepts many headers within the limit and keeps the connection usable", "[http][server]") {
+  RunningServer s;  // header limit 2048: 150 short headers fit in bytes but not in the 4 KiB header arena
+  TestClient client(s.port);
+  std::string many = "GET /health HTTP/1.1\r\n";
+  for (int i = 0; i < 150; ++i) many += "X" + std::to_string(i) + ":v\r\n";
+  many += "\r\n";
+  REQUIRE(many.size() < 2048);
+  for (int round = 0; round < 3; ++round) {
+    REQUIRE(client.send(many + get("/book/AFTER")));
+    const auto first = client.read_response();
+    REQUIRE(first);
+    CHECK(first->status == 200);
+    const auto second = client.read_response();
+    REQUIRE(second);
+    CHECK(second->body == R"({"symbol":"AFTER"})");
+  }
+}
