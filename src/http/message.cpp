@@ -81,6 +81,14 @@ void Request::reset(std::string_view method_string, std::string_view target, int
   body_ = body;
   path_param_ = {};
   headers_.clear();
+  // Absolute-form ("http://host/path?q", RFC 9112 3.2.2) must be accepted: route on its path.
+  if (!target.empty() && target.front() != '/') {
+    const std::size_t scheme_end = target.find("://");
+    if (scheme_end != std::string_view::npos) {
+      const std::size_t path_start = target.find_first_of("/?", scheme_end + 3);
+      target = path_start == std::string_view::npos ? std::string_view{} : target.substr(path_start);
+    }
+  }
   const std::size_t question = target.find('?');
   if (question == std::string_view::npos) {
     path_ = target;

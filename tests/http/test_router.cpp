@@ -125,3 +125,15 @@ TEST_CASE("Response refuses header injection and server-owned headers", "[http][
   res.set_error(401, "bad \"token\"");
   CHECK(res.body == R"({"error":"bad \"token\""})");
 }
+
+TEST_CASE("Request routes an absolute-form target on its path", "[http][router]") {
+  Request req;
+  req.reset("GET", "http://example.com:8080/book/BTCUSDT?depth=5", 11, true, {});
+  CHECK(req.target() == "http://example.com:8080/book/BTCUSDT?depth=5");
+  CHECK(req.path() == "/book/BTCUSDT");
+  CHECK(req.query("depth") == std::optional<std::string_view>("5"));
+  req.reset("GET", "http://example.com", 11, true, {});
+  CHECK(req.path().empty());
+  req.reset("OPTIONS", "*", 11, true, {});
+  CHECK(req.path() == "*");
+}

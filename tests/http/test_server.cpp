@@ -60,6 +60,7 @@ Router test_router() {
   });
   router.get("/remote", [](const Request& req, Response& res) { res.set_text(200, req.remote_address()); });
   router.get("/throw", [](const Request&, Response&) { throw std::runtime_error("handler bug"); });
+  router.get("/big", [](const Request&, Response& res) { res.set_text(200, std::string(32u << 20, 'b')); });
   router.get("/close", [](const Request&, Response& res) {
     res.set_text(200, "bye");
     res.close_connection = true;
@@ -526,4 +527,15 @@ TEST_CASE("server accepts many headers within the limit and keeps the connection
     REQUIRE(second);
     CHECK(second->body == R"({"symbol":"AFTER"})");
   }
+}
+
+TEST_CASE("server drops a client that does not read its response within the write timeout", "[http][server]") {
+  auto config = test_config();
+  config.read_timeout_ms = 500;  // the write deadline uses the read timeout
+  RunningServer s(config);
+  TestClient client(s.port);
+  // 32 MiB is more than loopback socket buffers hold, so the write stalls while we never read.
+  REQUIRE(client.send(get("/big")));
+  CHECK(eventually([&] { return s.server.stats().write_timeouts == 1; }, 5000ms));
+  CHECK(eventually([&] { return s.server.stats().connections_open == 0; }));
 }

@@ -47,7 +47,8 @@ class Request {
 
   [[nodiscard]] Method method() const noexcept { return method_; }
   [[nodiscard]] std::string_view method_string() const noexcept { return method_string_; }  // as sent
-  [[nodiscard]] std::string_view target() const noexcept { return target_; }  // "/book/BTCUSDT?depth=20"
+  [[nodiscard]] std::string_view target() const noexcept { return target_; }  // "/book/BTCUSDT?depth=20", as sent
+  // Path before '?'; for an absolute-form target ("http://host/health") the part after the authority.
   [[nodiscard]] std::string_view path() const noexcept { return path_; }  // "/book/BTCUSDT", not decoded
   [[nodiscard]] std::string_view raw_query() const noexcept { return raw_query_; }  // "depth=20"
   // For a prefix route ("/book/"), the segment after the prefix ("BTCUSDT"), as sent; else "".
