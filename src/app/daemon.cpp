@@ -10,10 +10,12 @@
 
 #include "tradingbot/app/logging.hpp"
 #include "tradingbot/app/status.hpp"
+#include "tradingbot/app/status_endpoints.hpp"
 #include "tradingbot/app/systemd_notifier.hpp"
 #include "tradingbot/app/version.hpp"
 #include "tradingbot/core/clock.hpp"
 #include "tradingbot/core/published.hpp"
+#include "tradingbot/http/server.hpp"
 
 namespace tb::app {
 namespace asio = boost::asio;
@@ -29,16 +31,27 @@ struct Daemon::Impl {
       : config(std::move(cfg)), config_path(std::move(path)), signals(trading, SIGINT, SIGTERM, SIGHUP),
         heartbeat_timer(trading) {}
 
-  void start() {
+  // Returns false (after logging why) when the daemon cannot start.
+  bool start() {
     spdlog::info("tradingbot {} starting: mode={} config={} http={}", version_string(),
                  config::to_string(config.trading.mode), config_path, config.http.listen);
     started_wall_ns = wall_clock_ns();
     publish_status();
+
+    http::Router router;
+    add_status_endpoints(router, StatusSources{&published, &heartbeat, [this] { return http_server->stats(); }});
+    http_server = std::make_unique<http::Server>(config.http, std::move(router));
+    if (auto started = http_server->start(); !started) {
+      spdlog::critical("{}", started.error().message);
+      return false;
+    }
+    spdlog::info("http: listening on {}:{}", config.http.listen_host, http_server->port());
     wait_for_signal();
     beat();
     notifier.ready();
     notifier.status("running");
     spdlog::info("tradingbot ready");
+    return true;
   }
 
   void wait_for_signal() {
@@ -93,6 +106,8 @@ struct Daemon::Impl {
     notifier.status("stopping");
     heartbeat_timer.cancel();
     signals.cancel();
+    // Stop serving before the state it reads goes away; joins the HTTP thread.
+    if (http_server) http_server->stop();
   }
 
   void beat() {
@@ -120,6 +135,11 @@ struct Daemon::Impl {
     status->loop_iterations = loop_iterations;
     status->halted = halted;
     status->config_reloads = config_reloads;
+    // No market-data connection runs yet, so no book can be in sync: say so per symbol.
+    for (const Symbol& symbol : config.market.symbols) {
+      status->symbols.push_back(SymbolStatus{symbol});
+      status->not_ready_reasons.push_back(symbol.str() + ": book not synced (no market data connection)");
+    }
     published.publish(std::move(status));
   }
 
@@ -131,6 +151,7 @@ struct Daemon::Impl {
   SystemdNotifier notifier;
   Published<DaemonStatus> published;
   LoopHeartbeat heartbeat;
+  std::unique_ptr<http::Server> http_server;  // its own thread; reads `published` and `heartbeat`
   Nanos started_wall_ns = 0;
   Nanos last_watchdog_ns = 0;
   std::uint64_t loop_iterations = 0;
@@ -145,7 +166,7 @@ Daemon::Daemon(config::Config config, std::string config_path)
 Daemon::~Daemon() = default;
 
 int Daemon::run() {
-  impl_->start();
+  if (!impl_->start()) return 3;
   impl_->trading.run();
   spdlog::info("tradingbot stopped");
   return 0;

@@ -10,8 +10,18 @@
 
 #include "tradingbot/config/config.hpp"
 #include "tradingbot/core/clock.hpp"
+#include "tradingbot/core/symbol.hpp"
 
 namespace tb::app {
+
+// One configured symbol's market-data state, as /ready, /status and /metrics show it.
+struct SymbolStatus {
+  Symbol symbol;
+  bool book_synced = false;
+  std::uint64_t last_update_id = 0;
+  std::uint64_t resyncs = 0;
+  std::uint64_t gaps = 0;
+};
 
 struct DaemonStatus {
   std::string version;
@@ -23,6 +33,7 @@ struct DaemonStatus {
   // Why the daemon is not ready to trade; empty when it is. Each entry is one short reason
   // ("BTCUSDT: book not synced"). Filled by the market-data and order paths as they land.
   std::vector<std::string> not_ready_reasons;
+  std::vector<SymbolStatus> symbols;
   std::uint64_t config_reloads = 0;
 };
 

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The real binary, as a user meets it: --version, --check, start, curl every status endpoint,
+# SIGHUP, SIGTERM -> exit 0.
+source "$(dirname "$0")/lib.sh"
+[ -x "$TRADINGBOT" ] || fail "$TRADINGBOT is not built"
+
+"$TRADINGBOT" --version | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+ ' || fail "--version does not print a version"
+"$TRADINGBOT" --help | grep -q -- '--config' || fail "--help does not mention --config"
+pass "--version and --help"
+
+port=$(free_port)
+write_config "$WORK/ok.toml" "$port"
+"$TRADINGBOT" --config "$WORK/ok.toml" --check >/dev/null || fail "--check rejects a valid config"
+printf '[market]\nprice_cache_ttl_ms = 0\n' >"$WORK/bad.toml"
+set +e
+msg=$("$TRADINGBOT" --config "$WORK/bad.toml" --check 2>&1)
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "--check accepted price_cache_ttl_ms = 0"
+[ "$(echo "$msg" | wc -l)" -eq 1 ] || fail "--check error is not one line: $msg"
+echo "$msg" | grep -q 'market.price_cache_ttl_ms' || fail "--check error does not name the key: $msg"
+write_config "$WORK/live.toml" "$port" '[exchange]' 'recv_window_ms = 5000'
+sed -i 's/mode = "paper"/mode = "live"/' "$WORK/live.toml"
+set +e
+msg=$(env -u BINANCE_API_KEY "$TRADINGBOT" --config "$WORK/live.toml" --check 2>&1)
+rc=$?
+set -e
+[ "$rc" -ne 0 ] && echo "$msg" | grep -q BINANCE_API_KEY || fail "live mode without keys was accepted: $msg"
+pass "--check accepts good configs, rejects bad ones in one line naming the key"
+
+start_daemon "$WORK/ok.toml"
+wait_http "http://127.0.0.1:$port/health"
+body=$(curl -s --max-time 2 "http://127.0.0.1:$port/health")
+echo "$body" | grep -q '"status":"ok"' || fail "/health body: $body"
+[ "$(http_status "http://127.0.0.1:$port/health")" = 200 ] || fail "/health is not 200"
+pass "/health 200 {\"status\":\"ok\"}"
+
+# No market data is connected in this test, so /ready must say 503 and why.
+[ "$(http_status "http://127.0.0.1:$port/ready")" = 503 ] || fail "/ready is not 503 without synced books"
+curl -s --max-time 2 "http://127.0.0.1:$port/ready" | grep -q 'BTCUSDT: book not synced' || fail "/ready gives no reason"
+pass "/ready 503 with reasons"
+
+status=$(curl -s --max-time 2 "http://127.0.0.1:$port/status")
+for field in '"version"' '"mode":"paper"' '"symbols"' '"BTCUSDT"' '"http"'; do
+  echo "$status" | grep -q "$field" || fail "/status lacks $field: $status"
+done
+pass "/status"
+
+metrics=$(curl -s --max-time 2 "http://127.0.0.1:$port/metrics")
+echo "$metrics" | grep -q '^tradingbot_up 1$' || fail "/metrics lacks tradingbot_up 1"
+echo "$metrics" | grep -q '^# TYPE tradingbot_http_requests_total counter$' || fail "/metrics lacks http counters"
+if echo "$metrics" | grep -v '^#' | grep -v '^tradingbot_' | grep -q .; then fail "/metrics has a metric without the tradingbot_ prefix"; fi
+pass "/metrics is Prometheus text with the tradingbot_ prefix"
+
+[ "$(http_status "http://127.0.0.1:$port/nope")" = 404 ] || fail "unknown path is not 404"
+[ "$(http_status "http://127.0.0.1:$port/health" -X POST)" = 405 ] || fail "POST /health is not 405"
+pass "404 and 405"
+
+# Keep-alive: curl reuses one connection for two URLs on the same host.
+verbose=$(curl -sv --max-time 2 "http://127.0.0.1:$port/health" "http://127.0.0.1:$port/health" 2>&1 >/dev/null)
+echo "$verbose" | grep -q 'Re-using existing connection' || fail "connection was not kept alive"
+pass "keep-alive"
+
+kill -HUP "$DAEMON_PID"
+for _ in $(seq 1 100); do grep -q 'SIGHUP' "$WORK/daemon.log" && break; sleep 0.05; done
+grep -q 'SIGHUP' "$WORK/daemon.log" || fail "SIGHUP was not handled"
+[ "$(http_status "http://127.0.0.1:$port/health")" = 200 ] || fail "/health not 200 after SIGHUP"
+pass "SIGHUP reloads and keeps serving"
+
+stop_daemon
+grep -q 'stopped' "$WORK/daemon.log" || fail "no clean stop in the log"
+pass "SIGTERM stops with exit 0"
+
+# A port that is taken is a clear start-up error, not a hang.
+start_daemon "$WORK/ok.toml"
+wait_http "http://127.0.0.1:$port/health"
+set +e
+"$TRADINGBOT" --config "$WORK/ok.toml" >"$WORK/second.log" 2>&1
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "a second daemon on the same port exited 0"
+grep -q "127.0.0.1:$port" "$WORK/second.log" || fail "the error does not name the address: $(cat "$WORK/second.log")"
+stop_daemon
+pass "taken port reported clearly"
