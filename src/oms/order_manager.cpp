@@ -89,11 +89,12 @@ OrderManager::OrderManager(const OmsConfig& config, risk::RiskGate& gate, Positi
       by_client_id_(config.max_orders),
       by_exchange_id_(config.max_orders),
       trade_ids_(config.recent_trade_ids) {
-  if (config.run_prefix.empty() || config.run_prefix.size() > 20 || !ClientOrderId::is_valid(config.run_prefix))
-    throw std::invalid_argument("oms.run_prefix: 1..20 characters from [.A-Z:/a-z0-9_-]");
+  if (config.run_prefix.empty() || config.run_prefix.size() > 15 || !ClientOrderId::is_valid(config.run_prefix))
+    throw std::invalid_argument("oms.run_prefix: 1..15 characters from [.A-Z:/a-z0-9_-]");
   if (config.max_orders == 0) throw std::invalid_argument("oms.max_orders: must be > 0");
   if (config.recent_trade_ids == 0) throw std::invalid_argument("oms.recent_trade_ids: must be > 0");
   if (config.not_found_grace < 0) throw std::invalid_argument("oms.not_found_grace_ms: must be >= 0");
+  prefix_id_ = ClientOrderId::from(config.run_prefix);
   slots_.resize(config.max_orders);
   free_.reserve(config.max_orders);
   for (std::uint32_t k = config.max_orders; k > 0; --k) free_.push_back(k - 1);
@@ -167,11 +168,17 @@ OrderManager::Contribution OrderManager::contribution(const Order& o) const noex
   return c;
 }
 
+OrderManager::Slot& OrderManager::slot_for(const Order& o) noexcept {
+  // Every Order handed out lives inside slots_; recover its Slot from the byte offset.
+  const auto offset = static_cast<std::size_t>(reinterpret_cast<const char*>(&o) - reinterpret_cast<const char*>(slots_.data()));
+  return slots_[offset / sizeof(Slot)];
+}
+
 void OrderManager::update_exposure(const Order& o, const Contribution& before) noexcept {
   const Contribution after = contribution(o);
   if (before.live) --live_count_;
   if (after.live) ++live_count_;
-  const int k = symbol_index(o.symbol);
+  const int k = slot_for(o).sym;
   if (k < 0) return;
   SymbolExposure& se = symbols_[static_cast<std::size_t>(k)];
   Qty& side_qty = o.side == Side::Buy ? se.open_buy : se.open_sell;
@@ -186,18 +193,13 @@ void OrderManager::update_exposure(const Order& o, const Contribution& before) n
 }
 
 void OrderManager::make_client_id(std::uint64_t seq, ClientOrderId& out) const noexcept {
-  std::array<char, ClientOrderId::kMaxLength> buf{};
-  const std::size_t n = config_.run_prefix.size();
-  std::copy(config_.run_prefix.begin(), config_.run_prefix.end(), buf.begin());
-  buf[n] = '-';
-  const auto res = std::to_chars(buf.data() + n + 1, buf.data() + buf.size(), seq);
-  out = ClientOrderId::from(std::string_view(buf.data(), static_cast<std::size_t>(res.ptr - buf.data())));
+  out = ClientOrderId::numbered(prefix_id_, seq);
 }
 
 void OrderManager::retire(std::uint32_t slot) noexcept {
   Slot& s = slots_[slot];
-  by_client_id_.erase(s.order.client_id.hash());
-  if (s.order.exchange_id >= 0) by_exchange_id_.erase(exchange_key(symbol_index(s.order.symbol), s.order.exchange_id));
+  by_client_id_.erase(s.id_hash);
+  if (s.order.exchange_id >= 0) by_exchange_id_.erase(exchange_key(s.sym, s.order.exchange_id));
   s.used = false;
   free_.push_back(slot);
   ++counters_.retired;
@@ -220,6 +222,8 @@ Order& OrderManager::create(const Symbol& symbol, Side side, OrderType type, Tim
                             const ClientOrderId& id, std::uint32_t slot, Nanos now) noexcept {
   Slot& s = slots_[slot];
   s.used = true;
+  s.id_hash = id.hash();
+  s.sym = symbol_index(symbol);
   s.order = Order{};
   Order& o = s.order;
   o.client_id = id;
@@ -233,17 +237,18 @@ Order& OrderManager::create(const Symbol& symbol, Side side, OrderType type, Tim
   o.status = OrderStatus::PendingNew;
   o.created = now;
   o.updated = now;
-  by_client_id_.insert(id.hash(), slot);
+  by_client_id_.insert(s.id_hash, slot);
   update_exposure(o, Contribution{});
   return o;
 }
 
 void OrderManager::learn_exchange_id(std::uint32_t slot, std::int64_t order_id) noexcept {
-  Order& o = slots_[slot].order;
+  Slot& s = slots_[slot];
+  Order& o = s.order;
   if (order_id < 0 || o.exchange_id == order_id) return;
-  if (o.exchange_id >= 0) by_exchange_id_.erase(exchange_key(symbol_index(o.symbol), o.exchange_id));
+  if (o.exchange_id >= 0) by_exchange_id_.erase(exchange_key(s.sym, o.exchange_id));
   o.exchange_id = order_id;
-  by_exchange_id_.insert(exchange_key(symbol_index(o.symbol), order_id), slot);
+  by_exchange_id_.insert(exchange_key(s.sym, order_id), slot);
 }
 
 bool OrderManager::transition(Order& o, OrderStatus to, Nanos now) noexcept {
@@ -270,10 +275,7 @@ bool OrderManager::transition(Order& o, OrderStatus to, Nanos now) noexcept {
   o.updated = now;
   update_exposure(o, before);
   if (is_terminal(to)) {
-    // &o lives inside slots_[k]; recover k from the byte offset.
-    const auto k = static_cast<std::uint32_t>(
-        static_cast<std::size_t>(reinterpret_cast<const char*>(&o) - reinterpret_cast<const char*>(slots_.data())) /
-        sizeof(Slot));
+    const auto k = static_cast<std::uint32_t>(&slot_for(o) - slots_.data());
     retire_queue_[(retire_head_ + retire_size_) % retire_queue_.size()] = k;
     ++retire_size_;
   }
@@ -305,7 +307,7 @@ OrderManager::StatusChange OrderManager::apply_exchange_status(Order& o, OrderSt
 bool OrderManager::apply_fill(Order& o, std::int64_t trade_id, Price price, Qty qty, std::int64_t commission_raw,
                               const Asset& commission_asset, bool maker, Nanos time, bool& duplicate) noexcept {
   duplicate = false;
-  const std::uint64_t key = exchange_key(symbol_index(o.symbol), trade_id);
+  const std::uint64_t key = exchange_key(slot_for(o).sym, trade_id);
   if (trade_ids_.contains(key)) {
     duplicate = true;
     ++counters_.duplicate_fills;

@@ -1,5 +1,9 @@
 #include "tradingbot/oms/types.hpp"
 
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
 namespace tb::oms {
 
 bool ClientOrderId::is_valid(std::string_view text) noexcept {
@@ -20,12 +24,25 @@ std::optional<ClientOrderId> ClientOrderId::parse(std::string_view text) noexcep
   return id;
 }
 
+ClientOrderId ClientOrderId::numbered(const ClientOrderId& prefix, std::uint64_t seq) noexcept {
+  ClientOrderId id = prefix;
+  std::size_t n = prefix.size_;
+  if (n >= kMaxLength) return id;
+  id.chars_[n++] = '-';
+  const auto res = std::to_chars(id.chars_.data() + n, id.chars_.data() + kMaxLength, seq);
+  if (res.ec != std::errc{}) return prefix;  // cannot happen with a prefix of <= 16 characters
+  id.size_ = static_cast<std::uint8_t>(res.ptr - id.chars_.data());
+  return id;
+}
+
 std::uint64_t ClientOrderId::hash() const noexcept {
-  // FNV-1a 64; the FlatIndex mixes it again.
-  std::uint64_t h = 1469598103934665603ull;
-  for (std::size_t k = 0; k < size_; ++k) {
-    h ^= static_cast<unsigned char>(chars_[k]);
-    h *= 1099511628211ull;
+  // Eight bytes at a time (bytes past size_ are always zero); the FlatIndex mixes the result again.
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ size_;
+  for (std::size_t k = 0; k < size_; k += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, chars_.data() + k, std::min<std::size_t>(8, kMaxLength - k));
+    h = (h ^ word) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
   }
   return h;
 }

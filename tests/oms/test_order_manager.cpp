@@ -36,11 +36,17 @@ TEST_CASE("client order ids are deterministic, unique and match Binance's patter
   CHECK(matches_binance_pattern(a.client_id.view()));
   // Longest possible id still fits.
   OmsConfig c = test_config();
-  c.run_prefix = std::string(20, 'x');
+  c.run_prefix = std::string(15, 'x');
   OmsFixture g(c);
   const Order& o = g.submit(Side::Buy, "60000", "0.001");
   CHECK(o.client_id.size() <= 36);
   CHECK(matches_binance_pattern(o.client_id.view()));
+
+  const ClientOrderId longest = ClientOrderId::numbered(cid("abcdefghijklmno"), UINT64_MAX);
+  CHECK(longest.view() == "abcdefghijklmno-18446744073709551615");
+  CHECK(longest.size() == 36);
+  CHECK(longest == cid("abcdefghijklmno-18446744073709551615"));
+  CHECK(longest.hash() == cid("abcdefghijklmno-18446744073709551615").hash());
 
   CHECK(make_run_prefix(kT0) == make_run_prefix(kT0));
   CHECK(make_run_prefix(kT0) != make_run_prefix(kT0 + kNanosPerSecond));
@@ -52,6 +58,8 @@ TEST_CASE("client order ids are deterministic, unique and match Binance's patter
   c.run_prefix = "bad prefix";
   risk::RiskGate gate{loose_params()};
   PositionBook book(sym("USDT"), Money{});
+  CHECK_THROWS_AS(OrderManager(c, gate, book), std::invalid_argument);
+  c.run_prefix = std::string(16, 'x');  // would not leave room for every 64-bit sequence number
   CHECK_THROWS_AS(OrderManager(c, gate, book), std::invalid_argument);
 }
 

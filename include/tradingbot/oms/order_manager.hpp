@@ -76,7 +76,8 @@ struct Order {
 };
 
 struct OmsConfig {
-  // Client id prefix for this run (1..20 chars from Binance's id alphabet). Ids are
+  // Client id prefix for this run (1..15 chars from Binance's id alphabet, so any 64-bit seq fits
+  // in 36). Ids are
   // "<prefix>-<seq>"; make the prefix unique per run, e.g. make_run_prefix(wall_clock_ns()).
   std::string run_prefix = "tb";
   std::uint32_t max_orders = 4096;         // order pool (live + retained terminal orders)
@@ -255,8 +256,11 @@ class OrderManager {
  private:
   struct Slot {
     Order order;
+    std::uint64_t id_hash = 0;  // client_id.hash(), computed once
+    std::int32_t sym = -1;      // index into symbols_ (-1: not registered)
     bool used = false;
   };
+  [[nodiscard]] Slot& slot_for(const Order& o) noexcept;
   struct SymbolExposure {
     Symbol symbol;
     Qty open_buy;
@@ -292,6 +296,7 @@ class OrderManager {
   void refresh_ready() noexcept;
 
   OmsConfig config_;
+  ClientOrderId prefix_id_;
   risk::RiskGate& gate_;
   PositionBook& book_;
   std::vector<Slot> slots_;

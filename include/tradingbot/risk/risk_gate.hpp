@@ -105,6 +105,15 @@ enum class HaltCause : std::uint8_t {
 enum class LimitAction : std::uint8_t { Reduce, Halt };
 
 // Parameters ([risk] TOML section). Defaults suit a small account trading a few USDT pairs.
+// Suggested TOML keys (validate() names them so): money as decimal strings, durations in ms,
+// enums as "reduce" | "halt":
+//   max_order_notional = "1000"      max_position_notional = "5000"   max_open_orders_per_symbol = 10
+//   price_band_bps = 500             order_rate_limit = 10            order_rate_window_ms = 1000
+//   cancel_rate_limit = 20           cancel_rate_window_ms = 1000     daily_loss_limit = "200"
+//   daily_loss_action = "reduce"     max_drawdown_bps = 1000          drawdown_action = "halt"
+//   market_data_stale_ms = 5000      user_stream_stale_ms = 60000
+//   strategy_reject_limit = 50       strategy_reject_window_ms = 10000
+// Per-symbol max_order_qty / max_position_qty live in SymbolRules (e.g. [risk.symbols.BTCUSDT]).
 struct RiskParams {
   // Largest notional (price * qty, mid for MARKET) of one order, quote units. Default 1000.
   Money max_order_notional = Money::from_integer(1'000);
