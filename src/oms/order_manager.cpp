@@ -282,7 +282,7 @@ bool OrderManager::transition(Order& o, OrderStatus to, Nanos now) noexcept {
   return true;
 }
 
-OrderManager::StatusChange OrderManager::apply_exchange_status(Order& o, OrderStatus to, Nanos now) noexcept {
+OrderManager::StatusChange OrderManager::apply_exchange_status(Order& o, OrderStatus to, Qty cum, Nanos now) noexcept {
   if (to == OrderStatus::PendingNew || to == OrderStatus::PendingCancel || to == OrderStatus::Unknown) {
     // Not states the exchange reports about a placed order; nothing to apply.
     return StatusChange::None;
@@ -297,7 +297,10 @@ OrderManager::StatusChange OrderManager::apply_exchange_status(Order& o, OrderSt
     return rank(to) == rank(o.before_cancel) ? StatusChange::None : StatusChange::Stale;
   }
   if (o.status == to) return StatusChange::None;
-  if (live_target && o.live() && rank(to) < rank(o.status)) {
+  const OrderStatus effective = o.status == OrderStatus::PendingCancel ? o.before_cancel : o.status;
+  const bool older_by_qty = cum < o.exchange_cum_qty && rank(to) < rank(effective);
+  const bool behind_live = live_target && o.live() && rank(to) < rank(o.status);
+  if (older_by_qty || behind_live) {
     ++counters_.stale_reports;
     return StatusChange::Stale;
   }
@@ -368,7 +371,7 @@ ReportResult OrderManager::on_execution_report(const ExecutionReport& r, Nanos n
   const bool latest = r.cum_qty >= o.exchange_cum_qty;
   if (r.cum_qty > o.exchange_cum_qty) o.exchange_cum_qty = r.cum_qty;
 
-  const StatusChange sc = apply_exchange_status(o, r.status, now);
+  const StatusChange sc = apply_exchange_status(o, r.status, r.cum_qty, now);
 
   // Cumulative consistency: z must equal the fills applied here once the report is the latest.
   if (r.cum_qty > o.filled || (latest && o.filled > r.cum_qty && sc != StatusChange::Stale)) {
@@ -448,11 +451,7 @@ bool OrderManager::on_place_rejected(const ClientOrderId& id, std::int32_t error
   const std::uint32_t slot = slot_of(id);
   if (slot == FlatIndex::kNotFound) return false;
   Order& o = slots_[slot].order;
-  if (o.status == OrderStatus::PendingCancel && (o.before_cancel == OrderStatus::PendingNew || o.before_cancel == OrderStatus::Unknown)) {
-    // Canceled before the place answer came back; the place failed, so the order never existed.
-    o.reject_code = error_code;
-    return transition(o, OrderStatus::Canceled, now);
-  }
+  // Also legal from PENDING_CANCEL: a cancel-all may have marked the order before the answer came.
   if (!transition(o, OrderStatus::Rejected, now)) return false;
   o.reject_code = error_code;
   return true;
@@ -505,7 +504,7 @@ std::optional<OrderStatus> OrderManager::on_order_query(const ClientOrderId& id,
       // The cancel did not happen (yet): the order is back in the strategy's hands.
       transition(o, found->status, now);
     } else {
-      (void)apply_exchange_status(o, found->status, now);
+      (void)apply_exchange_status(o, found->status, found->executed_qty, now);
     }
     if (o.status != OrderStatus::Unknown) o.needs_query = false;
     return o.status;
@@ -564,7 +563,7 @@ ReconcileReport OrderManager::reconcile(const ReconcileInput& in, Nanos now) {
     if (eo.executed_qty > o.exchange_cum_qty) o.exchange_cum_qty = eo.executed_qty;
     const OrderStatus from = o.status;
     if (o.status == OrderStatus::Unknown || o.status == OrderStatus::PendingNew || o.status != eo.status) {
-      const StatusChange sc = apply_exchange_status(o, eo.status, now);
+      const StatusChange sc = apply_exchange_status(o, eo.status, eo.executed_qty, now);
       if (sc == StatusChange::Changed) diff(DiffKind::StatusCorrected, &o, from, o.status);
       if (sc == StatusChange::Illegal) diff(DiffKind::IllegalTransition, &o, from, eo.status);
     }
@@ -583,10 +582,11 @@ ReconcileReport OrderManager::reconcile(const ReconcileInput& in, Nanos now) {
       diff(DiffKind::FillRecovered, &o, o.status, o.status, -1, t.trade_id);
   }
 
-  // 3. Live local orders the exchange no longer lists.
+  // 3. Live local orders the exchange no longer lists (created before the snapshot was asked for).
+  const Nanos as_of = in.as_of != 0 ? in.as_of : now;
   for (std::uint32_t k = 0; k < slots_.size(); ++k) {
     Slot& s = slots_[k];
-    if (!s.used || !s.order.live() || on_exchange[k]) continue;
+    if (!s.used || !s.order.live() || on_exchange[k] || s.order.created > as_of) continue;
     Order& o = s.order;
     const OrderStatus from = o.status;
     const OrderStatus underlying = o.status == OrderStatus::PendingCancel ? o.before_cancel : o.status;

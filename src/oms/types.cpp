@@ -107,7 +107,7 @@ constexpr Table make_table() {
                        S::ExpiredInMatch, S::PendingCancel});
   t.allow(S::New, {S::PartiallyFilled, S::Filled, S::Canceled, S::Expired, S::ExpiredInMatch, S::PendingCancel});
   t.allow(S::PartiallyFilled, {S::Filled, S::Canceled, S::Expired, S::ExpiredInMatch, S::PendingCancel});
-  t.allow(S::PendingCancel, {S::PendingNew, S::New, S::PartiallyFilled, S::Filled, S::Canceled, S::Expired, S::ExpiredInMatch,
+  t.allow(S::PendingCancel, {S::PendingNew, S::New, S::PartiallyFilled, S::Filled, S::Canceled, S::Rejected, S::Expired, S::ExpiredInMatch,
                              S::Unknown});
   return t;
 }

@@ -164,7 +164,13 @@ TEST_CASE("illegal transitions are refused and counted, never applied", "[oms]")
   const Order& o = f.submit(Side::Buy, "60000", "0.001");
   (void)f.om.on_execution_report(trade_report(o, OrderStatus::Filled, 3, 1, "0.001", "60000", "0.001"), f.now);
   REQUIRE(o.status == OrderStatus::Filled);
+  // A NEW whose z (0) is below the known fill is an old report arriving late: refused as stale.
   auto r = f.om.on_execution_report(report(o, ExecType::New, OrderStatus::New, 3, "0"), f.now);
+  CHECK(r.status == ReportStatus::Stale);
+  CHECK(o.status == OrderStatus::Filled);
+  CHECK(f.om.counters().stale_reports == 1);
+  // One that claims NEW at the filled quantity contradicts FILLED: refused as illegal.
+  r = f.om.on_execution_report(report(o, ExecType::New, OrderStatus::New, 3, "0.001"), f.now);
   CHECK(r.status == ReportStatus::IllegalTransition);
   CHECK(o.status == OrderStatus::Filled);
   CHECK(f.om.illegal_count(OrderStatus::Filled, OrderStatus::New) == 1);
@@ -371,9 +377,10 @@ TEST_CASE("cancel-all marks every live order; cancel rate limit applies to singl
   CHECK(f.om.request_cancel_all(Symbol{}, f.now) == 2);
   CHECK(b.status == OrderStatus::PendingCancel);
   CHECK(c.status == OrderStatus::PendingCancel);
-  // b's place request then fails: canceled before it existed.
+  // b's place request then fails: it never existed.
   CHECK(f.om.on_place_rejected(b.client_id, -2010, f.now));
-  CHECK(b.status == OrderStatus::Canceled);
+  CHECK(b.status == OrderStatus::Rejected);
+  CHECK(f.om.counters().illegal_transitions == 0);
 }
 
 TEST_CASE("strategy waits for reconciliation; pool exhaustion is a counted rejection", "[oms]") {
@@ -448,4 +455,26 @@ TEST_CASE("the pool of trade ids forgets the oldest ones without allocating", "[
   // The last four (3..6) are remembered; 1 and 2 were forgotten to bound memory.
   CHECK(f.om.on_execution_report(trade_report(o, OrderStatus::PartiallyFilled, 1, 6, "0.01", "60000", "0.06"), f.now).duplicate_fill);
   CHECK(f.om.on_execution_report(trade_report(o, OrderStatus::PartiallyFilled, 1, 3, "0.01", "60000", "0.06"), f.now).duplicate_fill);
+}
+
+TEST_CASE("an immediate fill reported before its NEW ack: the late ack is stale, not illegal", "[oms]") {
+  OmsFixture f;
+  const Order& o = f.submit(Side::Buy, "60010", "0.001");
+  (void)f.om.on_execution_report(trade_report(o, OrderStatus::Filled, 8, 1, "0.001", "60000", "0.001"), f.now);
+  CHECK(o.status == OrderStatus::Filled);
+  const auto r = f.om.on_execution_report(report(o, ExecType::New, OrderStatus::New, 8, "0"), f.now);
+  CHECK(r.status == ReportStatus::Stale);
+  CHECK(o.status == OrderStatus::Filled);
+  CHECK(f.om.counters().illegal_transitions == 0);
+  CHECK(f.om.counters().stale_reports == 1);
+}
+
+TEST_CASE("an order marked by cancel-all before its ack may still be rejected by the exchange", "[oms]") {
+  OmsFixture f;
+  const Order& o = f.submit(Side::Buy, "60000", "0.001", OrderType::LimitMaker);
+  CHECK(f.om.request_cancel_all(sym("BTCUSDT"), f.now) == 1);
+  const auto r = f.om.on_execution_report(report(o, ExecType::Rejected, OrderStatus::Rejected, -1), f.now);
+  CHECK(r.status == ReportStatus::Applied);
+  CHECK(o.status == OrderStatus::Rejected);
+  CHECK(f.om.counters().illegal_transitions == 0);
 }

@@ -176,3 +176,17 @@ TEST_CASE("reconcile: a pending cancel whose order vanished is resolved canceled
   CHECK(rep.count(DiffKind::ResolvedCanceled) == 1);
   CHECK(to_string(DiffKind::ResolvedCanceled) == "resolved_canceled");
 }
+
+TEST_CASE("reconcile: orders created after the snapshot was requested are left alone", "[oms]") {
+  OmsFixture f;
+  const Nanos asked = f.now;
+  f.now += 200 * kNanosPerMilli;
+  const Order& o = f.submit(Side::Buy, "60000", "0.001");
+  (void)f.om.on_execution_report(report(o, ExecType::New, OrderStatus::New, 61), f.now);
+  ReconcileInput in;
+  in.as_of = asked;
+  const ReconcileReport rep = f.om.reconcile(in, f.now + 300 * kNanosPerMilli);
+  CHECK(o.status == OrderStatus::New);
+  CHECK(rep.diffs.empty());
+  CHECK(rep.ready);
+}

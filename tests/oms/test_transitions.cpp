@@ -22,7 +22,7 @@ TEST_CASE("the transition table: every one of the 100 pairs", "[oms]") {
       {S::PartiallyFilled, S::ExpiredInMatch}, {S::PartiallyFilled, S::PendingCancel},
       {S::PendingCancel, S::PendingNew}, {S::PendingCancel, S::New},          {S::PendingCancel, S::PartiallyFilled},
       {S::PendingCancel, S::Unknown},    {S::PendingCancel, S::Filled},       {S::PendingCancel, S::Canceled},
-      {S::PendingCancel, S::Expired},    {S::PendingCancel, S::ExpiredInMatch},
+      {S::PendingCancel, S::Expired},    {S::PendingCancel, S::ExpiredInMatch}, {S::PendingCancel, S::Rejected},
   };
   int legal_count = 0;
   for (std::size_t f = 0; f < kOrderStatusCount; ++f) {
@@ -35,7 +35,7 @@ TEST_CASE("the transition table: every one of the 100 pairs", "[oms]") {
       legal_count += expected;
     }
   }
-  CHECK(legal_count == 36);
+  CHECK(legal_count == 37);
   // Terminal states never move; self-transitions are not in the table (handled as duplicates).
   for (S t : {S::Filled, S::Canceled, S::Rejected, S::Expired, S::ExpiredInMatch}) {
     CHECK(is_terminal(t));

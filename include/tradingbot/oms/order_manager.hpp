@@ -106,8 +106,12 @@ enum class CancelResult : std::uint8_t { Requested, NotFound, NotCancelable, Alr
 enum class ReportStatus : std::uint8_t {
   Applied,           // status and/or fill applied
   Duplicate,         // nothing new (same status, fill already seen)
-  Stale,             // an older live status arriving late (NEW after PARTIALLY_FILLED): ignored,
-                     // counted in stale_reports, not an illegal transition (a new fill in it is applied)
+  Stale,             // an older status arriving late: its cumulative qty is below what is known
+                     // (NEW after an immediate FILL), or a live status behind the local live one
+                     // (NEW after PARTIALLY_FILLED). Refused and counted in stale_reports, not as an
+                     // illegal transition; a new fill it carries is still applied. A report that
+                     // contradicts a final state at the same cumulative qty (FILLED -> NEW with z =
+                     // qty, FILLED -> CANCELED) is an IllegalTransition.
   IllegalTransition, // the status change was refused and counted (a new fill in it was still applied)
   UnknownOrder,      // no such order here (foreign, or retired long ago); counted
   Invalid,           // malformed report (no ids, non-positive fill qty/price on a TRADE)
@@ -153,6 +157,9 @@ struct IllegalTransitionRecord {
 struct ReconcileInput {
   std::span<const ExchangeOrder> open_orders;    // GET /openOrders (all symbols the bot trades)
   std::span<const ExchangeTrade> recent_trades;  // GET /myTrades since before the disconnect
+  // When the open-orders request was sent (0 = reconcile's `now`). Local orders created later may
+  // be missing from the answer without being gone, so they are left alone.
+  Nanos as_of = 0;
 };
 
 enum class DiffKind : std::uint8_t {
@@ -288,7 +295,8 @@ class OrderManager {
   bool transition(Order& o, OrderStatus to, Nanos now) noexcept;
   enum class StatusChange : std::uint8_t { None, Changed, Stale, Illegal };
   // Applies the exchange's status to an order (PendingCancel-aware, detects stale live statuses).
-  StatusChange apply_exchange_status(Order& o, OrderStatus to, Nanos now) noexcept;
+  // `cum` is the cumulative filled qty the exchange reported together with `to`.
+  StatusChange apply_exchange_status(Order& o, OrderStatus to, Qty cum, Nanos now) noexcept;
   // Applies one fill once (dedup by trade id). Returns true if it was new.
   bool apply_fill(Order& o, std::int64_t trade_id, Price price, Qty qty, std::int64_t commission_raw,
                   const Asset& commission_asset, bool maker, Nanos time, bool& duplicate) noexcept;

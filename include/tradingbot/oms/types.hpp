@@ -81,7 +81,8 @@ inline constexpr std::size_t kOrderStatusCount = 10;
 //   New                 -> PartiallyFilled, Filled, Canceled, Expired, ExpiredInMatch, PendingCancel
 //   PartiallyFilled     -> Filled, Canceled, Expired, ExpiredInMatch, PendingCancel
 //   PendingCancel       -> PendingNew, New, PartiallyFilled, Unknown (cancel rejected: back to the
-//                          status before the cancel), Filled, Canceled, Expired, ExpiredInMatch
+//                          status before the cancel), Filled, Canceled, Expired, ExpiredInMatch,
+//                          Rejected (canceled before the place answer, and the place failed)
 //   terminal            -> nothing
 [[nodiscard]] bool is_legal_transition(OrderStatus from, OrderStatus to) noexcept;
 
