@@ -1,7 +1,6 @@
 #include "tradingbot/oms/order_manager.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <stdexcept>
 
 namespace tb::oms {

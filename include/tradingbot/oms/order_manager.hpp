@@ -20,7 +20,11 @@
 //   cancel: om.request_cancel(id, now) -> venue sends it -> execution report CANCELED, or
 //     om.on_cancel_rejected(id, code, now) / om.on_cancel_unknown(id, now).
 //   market data: om.on_mid(symbol, mid, now) marks positions, feeds the gate's band/dead-man and
-//     equity limits.
+//     equity limits; other market messages -> gate.on_market_heartbeat(now).
+//   user stream: every message or pong -> gate.on_user_stream(now); on disconnect
+//     om.mark_unreconciled(), and after re-subscribing reconcile again.
+//   timer (~100 ms): if gate.poll(now) == DeadManSignal::CancelAll, or the kill switch was just
+//     tripped: om.request_cancel_all({}, now) and one DELETE /openOrders per symbol.
 //
 // Pointers to Order stay valid while the order is live; a terminal order's slot is recycled
 // (oldest first) only when the pool has no free slot. Look orders up by client id.
