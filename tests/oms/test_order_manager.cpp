@@ -478,3 +478,38 @@ TEST_CASE("an order marked by cancel-all before its ack may still be rejected by
   CHECK(o.status == OrderStatus::Rejected);
   CHECK(f.om.counters().illegal_transitions == 0);
 }
+
+TEST_CASE("canceling an order whose outcome is unknown: success proves it existed, rejection keeps it unknown", "[oms]") {
+  OmsFixture f;
+  const Order& a = f.submit(Side::Buy, "60000", "0.001");
+  const Order& b = f.submit(Side::Buy, "60000", "0.001");
+  (void)f.om.on_place_unknown(a.client_id, f.now);
+  (void)f.om.on_place_unknown(b.client_id, f.now);
+  CHECK(f.om.request_cancel(a.client_id, f.now) == CancelResult::Requested);
+  CHECK(f.om.request_cancel(b.client_id, f.now) == CancelResult::Requested);
+  ExecutionReport c = report(a, ExecType::Canceled, OrderStatus::Canceled, 90);
+  c.client_order_id = cid("cxl-a");
+  c.orig_client_order_id = a.client_id;
+  (void)f.om.on_execution_report(c, f.now);
+  CHECK(a.status == OrderStatus::Canceled);
+  CHECK(a.exchange_id == 90);
+  CHECK(f.om.on_cancel_rejected(b.client_id, -2011, f.now));
+  CHECK(b.status == OrderStatus::Unknown);
+  CHECK(b.needs_query);
+  CHECK(f.om.counters().illegal_transitions == 0);
+  // Reconciliation cannot finish while b is unknown.
+  CHECK_FALSE(f.om.reconcile(ReconcileInput{}, f.now).ready);
+}
+
+TEST_CASE("a place outcome that turns unknown after cancel-all marked the order", "[oms]") {
+  OmsFixture f;
+  const Order& o = f.submit(Side::Buy, "60000", "0.001");
+  CHECK(f.om.request_cancel_all(Symbol{}, f.now) == 1);
+  CHECK(f.om.on_place_unknown(o.client_id, f.now));
+  CHECK(o.status == OrderStatus::PendingCancel);
+  CHECK(o.before_cancel == OrderStatus::Unknown);
+  CHECK(o.needs_query);
+  // The query says it never reached the engine.
+  CHECK(f.om.on_order_query(o.client_id, std::nullopt, f.now + 11 * kNanosPerSecond) == OrderStatus::Canceled);
+  CHECK(f.om.live_orders() == 0);
+}
