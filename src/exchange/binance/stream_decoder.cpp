@@ -1,0 +1,617 @@
+#include "tradingbot/exchange/binance/stream_decoder.hpp"
+
+#include <simdjson.h>
+
+#include <cstring>
+#include <vector>
+
+namespace tb::exchange::binance {
+namespace od = simdjson::ondemand;
+using market::Level;
+
+static_assert(StreamDecoder::kPadding == simdjson::SIMDJSON_PADDING, "kPadding must match simdjson");
+
+std::string_view to_string(MessageKind kind) noexcept {
+  switch (kind) {
+    case MessageKind::None: return "none";
+    case MessageKind::BookTicker: return "bookTicker";
+    case MessageKind::DepthDiff: return "depthUpdate";
+    case MessageKind::DepthSnapshot: return "depthSnapshot";
+    case MessageKind::PartialDepth: return "partialDepth";
+    case MessageKind::Trade: return "trade";
+    case MessageKind::AggTrade: return "aggTrade";
+    case MessageKind::Kline: return "kline";
+    case MessageKind::ServerShutdown: return "serverShutdown";
+    case MessageKind::ControlReply: return "controlReply";
+    case MessageKind::ErrorReply: return "errorReply";
+    case MessageKind::Unsupported: return "unsupported";
+  }
+  return "?";
+}
+
+std::string_view to_string(DecodeStatus status) noexcept {
+  switch (status) {
+    case DecodeStatus::Ok: return "ok";
+    case DecodeStatus::Oversized: return "oversized";
+    case DecodeStatus::Malformed: return "malformed";
+    case DecodeStatus::BadField: return "bad_field";
+  }
+  return "?";
+}
+
+StreamName parse_stream_name(std::string_view stream) noexcept {
+  StreamName out;
+  if (stream == "!serverShutdown") {
+    out.kind = MessageKind::ServerShutdown;
+    return out;
+  }
+  const std::size_t at = stream.find('@');
+  if (at == std::string_view::npos || at == 0) return out;
+  if (auto symbol = Symbol::parse(stream.substr(0, at))) out.symbol = *symbol;
+  std::string_view type = stream.substr(at + 1);
+  const std::size_t at2 = type.find('@');
+  const std::string_view speed = at2 == std::string_view::npos ? std::string_view{} : type.substr(at2 + 1);
+  type = type.substr(0, at2);
+  if (type == "bookTicker") {
+    out.kind = MessageKind::BookTicker;
+  } else if (type == "trade") {
+    out.kind = MessageKind::Trade;
+  } else if (type == "aggTrade") {
+    out.kind = MessageKind::AggTrade;
+  } else if (type == "depth") {
+    out.kind = MessageKind::DepthDiff;
+  } else if (type == "depth5" || type == "depth10" || type == "depth20") {
+    out.kind = MessageKind::PartialDepth;
+    out.partial_depth = type == "depth5" ? 5 : (type == "depth10" ? 10 : 20);
+  } else if (type == "depthSnapshot") {
+    out.kind = MessageKind::DepthSnapshot;
+  } else if (type.substr(0, 6) == "kline_") {
+    out.kind = MessageKind::Kline;
+  }
+  (void)speed;
+  return out;
+}
+
+namespace {
+
+MessageKind kind_of_event(std::string_view e) noexcept {
+  if (e == "depthUpdate") return MessageKind::DepthDiff;
+  if (e == "trade") return MessageKind::Trade;
+  if (e == "aggTrade") return MessageKind::AggTrade;
+  if (e == "kline") return MessageKind::Kline;
+  if (e == "serverShutdown") return MessageKind::ServerShutdown;
+  return MessageKind::Unsupported;
+}
+
+inline bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// Key text straight from the input (Binance keys never contain escapes; an escaped key simply
+// matches nothing and is ignored).
+inline std::string_view key_of(od::raw_json_string key) noexcept {
+  const char* p = key.raw();
+  std::size_t n = 0;
+  while (p[n] != '"') ++n;
+  return {p, n};
+}
+
+// The contents of a JSON string value without unescaping (views into the input). False when
+// the value is not a string.
+inline bool string_token(od::value& v, std::string_view& out) noexcept {
+  std::string_view tok = v.raw_json_token();
+  std::size_t end = tok.size();
+  while (end > 0 && is_space(tok[end - 1])) --end;
+  if (end < 2 || tok[0] != '"' || tok[end - 1] != '"') return false;
+  out = tok.substr(1, end - 2);
+  return true;
+}
+
+template <class Tag>
+inline bool fixed_of(od::value& v, Fixed<Tag>& out) noexcept {
+  std::string_view text;
+  return string_token(v, text) && Fixed<Tag>::parse(text, out);
+}
+
+inline bool json_kind_of(od::value& v, JsonKind& out) noexcept {
+  od::json_type t;
+  if (v.type().get(t)) return false;
+  switch (t) {
+    case od::json_type::array: out = JsonKind::Array; break;
+    case od::json_type::object: out = JsonKind::Object; break;
+    case od::json_type::number: out = JsonKind::Number; break;
+    case od::json_type::string: out = JsonKind::String; break;
+    case od::json_type::boolean: out = JsonKind::Bool; break;
+    case od::json_type::null: out = JsonKind::Null; break;
+  }
+  return true;
+}
+
+// Presence bits for the fields of one payload.
+enum : std::uint32_t {
+  kE = 1u << 0,        // "e"
+  kEventTime = 1u << 1,  // "E"
+  kSym = 1u << 2,
+  kFirstId = 1u << 3,  // "U"
+  kFinalId = 1u << 4,  // "u"
+  kLastUpdateId = 1u << 5,
+  kBidPx = 1u << 6,
+  kBidQty = 1u << 7,
+  kAskPx = 1u << 8,
+  kAskQty = 1u << 9,
+  kAggId = 1u << 10,
+  kTradeId = 1u << 11,
+  kTradeTime = 1u << 12,
+  kFirstTrade = 1u << 13,
+  kLastTrade = 1u << 14,
+  kPrice = 1u << 15,
+  kQty = 1u << 16,
+  kMaker = 1u << 17,
+  kBids = 1u << 18,
+  kAsks = 1u << 19,
+  kKline = 1u << 20,
+  kResult = 1u << 21,
+  kId = 1u << 22,
+  kCode = 1u << 23,
+  kMsg = 1u << 24,
+};
+
+struct Fields {
+  std::uint32_t have = 0;
+  bool oversized = false;
+  std::string_view e;
+  std::int64_t event_time = 0;
+  Symbol symbol;
+  std::uint64_t first_id = 0;
+  std::uint64_t final_id = 0;
+  std::uint64_t last_update_id = 0;
+  Price bid_px, ask_px, price;
+  Qty bid_qty, ask_qty, qty;
+  std::int64_t agg_id = 0, trade_id = 0, trade_time = 0, first_trade = 0, last_trade = 0;
+  bool maker = false;
+  std::int64_t code = 0;
+  bool has(std::uint32_t bits) const noexcept { return (have & bits) == bits; }
+};
+
+// Kline fields ("k" object) presence.
+enum : std::uint32_t {
+  kKOpenTime = 1u << 0,
+  kKCloseTime = 1u << 1,
+  kKInterval = 1u << 2,
+  kKOpen = 1u << 3,
+  kKClose = 1u << 4,
+  kKHigh = 1u << 5,
+  kKLow = 1u << 6,
+  kKVolume = 1u << 7,
+  kKClosed = 1u << 8,
+  kKRequired = kKOpenTime | kKCloseTime | kKInterval | kKOpen | kKClose | kKHigh | kKLow | kKVolume | kKClosed,
+};
+
+}  // namespace
+
+struct StreamDecoder::Impl {
+  explicit Impl(const Options& o) : options(o) {
+    bids.reserve(o.reserve_levels_per_side);
+    asks.reserve(o.reserve_levels_per_side);
+    frame.resize(o.reserve_frame_bytes + simdjson::SIMDJSON_PADDING);
+    if (parser.allocate(o.reserve_frame_bytes)) {
+      // Out of memory at start-up: the parser will retry on the first frame.
+    }
+  }
+
+  // Returns false on a JSON syntax error (the frame is malformed); semantic problems (wrong
+  // type, bad decimal) just leave the field absent so the kind's required-field check fails.
+  bool levels_of(od::value& v, std::vector<Level>& out, bool& ok) {
+    ok = false;
+    out.clear();
+    od::array arr;
+    if (v.get_array().get(arr)) return true;
+    for (auto element : arr) {
+      od::array pair;
+      if (element.error()) return false;
+      if (element.get_array().get(pair)) return true;
+      Level level;
+      int index = 0;
+      for (auto item : pair) {
+        od::value x;
+        if (std::move(item).get(x)) return false;
+        if (index == 0) {
+          if (!fixed_of(x, level.price) || level.price.is_negative()) return true;
+        } else if (index == 1) {
+          if (!fixed_of(x, level.qty) || level.qty.is_negative()) return true;
+        }
+        ++index;
+      }
+      if (index < 2) return true;
+      if (out.size() >= options.max_levels_per_side) {
+        fields.oversized = true;
+        return true;
+      }
+      out.push_back(level);
+    }
+    ok = true;
+    return true;
+  }
+
+  bool kline_of(od::value& v, market::Kline& k) {
+    kline_have = 0;
+    od::object obj;
+    if (v.get_object().get(obj)) return true;
+    for (auto field_result : obj) {
+      od::field field;
+      if (std::move(field_result).get(field)) return false;
+      const std::string_view key = key_of(field.key());
+      od::value x = field.value();
+      if (key.size() != 1) continue;
+      switch (key[0]) {
+        case 't': if (!x.get_int64().get(k.open_time_ms)) kline_have |= kKOpenTime; break;
+        case 'T': if (!x.get_int64().get(k.close_time_ms)) kline_have |= kKCloseTime; break;
+        case 'f': if (x.get_int64().get(k.first_trade_id)) k.first_trade_id = 0; break;
+        case 'L': if (x.get_int64().get(k.last_trade_id)) k.last_trade_id = 0; break;
+        case 'n': if (x.get_int64().get(k.trade_count)) k.trade_count = 0; break;
+        case 'x': if (!x.get_bool().get(k.closed)) kline_have |= kKClosed; break;
+        case 'o': if (fixed_of(x, k.open)) kline_have |= kKOpen; break;
+        case 'c': if (fixed_of(x, k.close)) kline_have |= kKClose; break;
+        case 'h': if (fixed_of(x, k.high)) kline_have |= kKHigh; break;
+        case 'l': if (fixed_of(x, k.low)) kline_have |= kKLow; break;
+        case 'v': if (fixed_of(x, k.base_volume)) kline_have |= kKVolume; break;
+        case 'q': (void)fixed_of(x, k.quote_volume); break;
+        case 'V': (void)fixed_of(x, k.taker_buy_base_volume); break;
+        case 'Q': (void)fixed_of(x, k.taker_buy_quote_volume); break;
+        case 'i': {
+          std::string_view text;
+          if (string_token(x, text) && !text.empty() && text.size() <= sizeof(k.interval.text)) {
+            std::memcpy(k.interval.text, text.data(), text.size());
+            k.interval.size = static_cast<std::uint8_t>(text.size());
+            kline_have |= kKInterval;
+          }
+          break;
+        }
+        default: break;
+      }
+    }
+    return true;
+  }
+
+  bool id_of(od::value& v, ControlReply& c) {
+    JsonKind kind;
+    if (!json_kind_of(v, kind)) return false;
+    c.has_id = true;
+    if (kind == JsonKind::Number) {
+      if (v.get_int64().get(c.id)) c.id = 0;
+    } else if (kind == JsonKind::String) {
+      c.id_is_string = true;
+      (void)string_token(v, c.id_string);
+    }
+    return true;
+  }
+
+  // One payload field. Returns false only on a JSON syntax error.
+  bool field(std::string_view key, od::value& v, DecodedMessage& out) {
+    Fields& f = fields;
+    if (key.size() == 1) {
+      switch (key[0]) {
+        case 'e':
+          if (string_token(v, f.e)) f.have |= kE;
+          return true;
+        case 'E':
+          if (!v.get_int64().get(f.event_time)) f.have |= kEventTime;
+          return true;
+        case 's': {
+          std::string_view text;
+          if (string_token(v, text)) {
+            if (auto s = Symbol::parse(text)) {
+              f.symbol = *s;
+              f.have |= kSym;
+            }
+          }
+          return true;
+        }
+        case 'U':
+          if (!v.get_uint64().get(f.first_id)) f.have |= kFirstId;
+          return true;
+        case 'u':
+          if (!v.get_uint64().get(f.final_id)) f.have |= kFinalId;
+          return true;
+        case 'B':
+          if (fixed_of(v, f.bid_qty)) f.have |= kBidQty;
+          return true;
+        case 'A':
+          if (fixed_of(v, f.ask_qty)) f.have |= kAskQty;
+          return true;
+        case 'b':
+        case 'a': {
+          const bool bid = key[0] == 'b';
+          JsonKind kind;
+          if (!json_kind_of(v, kind)) return false;
+          if (kind == JsonKind::Array) {
+            bool ok = false;
+            if (!levels_of(v, bid ? bids : asks, ok)) return false;
+            if (ok) f.have |= bid ? kBids : kAsks;
+          } else if (kind == JsonKind::String) {
+            if (fixed_of(v, bid ? f.bid_px : f.ask_px)) f.have |= bid ? kBidPx : kAskPx;
+          } else if (kind == JsonKind::Number && !bid) {
+            if (!v.get_int64().get(f.agg_id)) f.have |= kAggId;
+          }
+          return true;
+        }
+        case 't':
+          if (!v.get_int64().get(f.trade_id)) f.have |= kTradeId;
+          return true;
+        case 'T':
+          if (!v.get_int64().get(f.trade_time)) f.have |= kTradeTime;
+          return true;
+        case 'f':
+        case 'l': {
+          JsonKind kind;
+          if (!json_kind_of(v, kind)) return false;
+          if (kind == JsonKind::Number) {
+            if (!v.get_int64().get(key[0] == 'f' ? f.first_trade : f.last_trade)) {
+              f.have |= key[0] == 'f' ? kFirstTrade : kLastTrade;
+            }
+          }
+          return true;
+        }
+        case 'p':
+          if (fixed_of(v, f.price)) f.have |= kPrice;
+          return true;
+        case 'q':
+          if (fixed_of(v, f.qty)) f.have |= kQty;
+          return true;
+        case 'm':
+          if (!v.get_bool().get(f.maker)) f.have |= kMaker;
+          return true;
+        case 'k': {
+          JsonKind kind;
+          if (!json_kind_of(v, kind)) return false;
+          if (kind != JsonKind::Object) return true;
+          if (!kline_of(v, out.kline)) return false;
+          if ((kline_have & kKRequired) == kKRequired) f.have |= kKline;
+          return true;
+        }
+        default:
+          return true;
+      }
+    }
+    if (key == "lastUpdateId") {
+      if (!v.get_uint64().get(f.last_update_id)) f.have |= kLastUpdateId;
+    } else if (key == "bids" || key == "asks") {
+      const bool bid = key[0] == 'b';
+      bool ok = false;
+      if (!levels_of(v, bid ? bids : asks, ok)) return false;
+      if (ok) f.have |= bid ? kBids : kAsks;
+    } else if (key == "result") {
+      ControlReply& c = out.control;
+      if (!json_kind_of(v, c.result_kind)) return false;
+      if (c.result_kind == JsonKind::Array) {
+        od::array a;
+        if (v.get_array().get(a) || a.raw_json().get(c.result_json)) return false;
+      } else if (c.result_kind == JsonKind::Object) {
+        od::object o;
+        if (v.get_object().get(o) || o.raw_json().get(c.result_json)) return false;
+      } else {
+        std::string_view tok = v.raw_json_token();
+        while (!tok.empty() && is_space(tok.back())) tok.remove_suffix(1);
+        c.result_json = tok;
+      }
+      f.have |= kResult;
+    } else if (key == "id") {
+      if (!id_of(v, out.control)) return false;
+      f.have |= kId;
+    } else if (key == "code") {
+      if (!v.get_int64().get(f.code)) f.have |= kCode;
+    } else if (key == "msg") {
+      if (!v.get_string().get(out.error.msg)) f.have |= kMsg;
+    }
+    return true;
+  }
+
+  DecodeStatus decode(const char* data, std::size_t len, std::size_t capacity, DecodedMessage& out,
+                      std::string_view raw_stream, const Symbol* rest_symbol);
+  DecodeStatus build(DecodedMessage& out, const StreamName& name, const Symbol* rest_symbol);
+
+  Options options;
+  od::parser parser;
+  std::vector<char> frame;  // padded copy for decode_frame(string_view)
+  std::vector<Level> bids;
+  std::vector<Level> asks;
+  Fields fields;
+  std::uint32_t kline_have = 0;
+};
+
+DecodeStatus StreamDecoder::Impl::decode(const char* data, std::size_t len, std::size_t capacity,
+                                         DecodedMessage& out, std::string_view raw_stream, const Symbol* rest_symbol) {
+  out.kind = MessageKind::None;
+  out.stream = raw_stream;
+  out.event_type = {};
+  out.symbol = Symbol{};
+  out.control = ControlReply{};
+  out.error = ErrorReply{};
+  fields = Fields{};
+  if (len > options.max_frame_bytes) return DecodeStatus::Oversized;
+  if (capacity < len + simdjson::SIMDJSON_PADDING) return DecodeStatus::Malformed;  // caller broke the contract
+
+  od::document doc;
+  if (parser.iterate(simdjson::padded_string_view(data, len, capacity)).get(doc)) return DecodeStatus::Malformed;
+  od::object obj;
+  if (doc.get_object().get(obj)) return DecodeStatus::Malformed;
+
+  StreamName name = raw_stream.empty() ? StreamName{} : parse_stream_name(raw_stream);
+  if (raw_stream.empty()) name.kind = MessageKind::None;
+  bool first = true;
+  bool enveloped = false;
+  bool have_data = false;
+  for (auto field_result : obj) {
+    od::field fld;
+    if (std::move(field_result).get(fld)) return DecodeStatus::Malformed;
+    const std::string_view key = key_of(fld.key());
+    od::value v = fld.value();
+    if (first) {
+      first = false;
+      enveloped = key == "stream" || key == "data";
+    }
+    if (!enveloped) {
+      if (!field(key, v, out)) return DecodeStatus::Malformed;
+      continue;
+    }
+    if (key == "stream") {
+      std::string_view stream;
+      if (!string_token(v, stream)) return DecodeStatus::BadField;
+      out.stream = stream;
+      name = parse_stream_name(stream);
+    } else if (key == "data") {
+      od::object inner;
+      if (v.get_object().get(inner)) return DecodeStatus::BadField;
+      for (auto inner_result : inner) {
+        od::field inner_field;
+        if (std::move(inner_result).get(inner_field)) return DecodeStatus::Malformed;
+        const std::string_view inner_key = key_of(inner_field.key());
+        od::value iv = inner_field.value();
+        if (!field(inner_key, iv, out)) return DecodeStatus::Malformed;
+      }
+      have_data = true;
+    }
+  }
+  if (first) return DecodeStatus::BadField;  // {}
+  if (enveloped && !have_data) return DecodeStatus::BadField;
+  // Anything after the top-level object (a second document, stray bytes) is malformed.
+  const char* location = nullptr;
+  if (!doc.current_location().get(location)) return DecodeStatus::Malformed;
+  if (fields.oversized) return DecodeStatus::Oversized;
+  return build(out, name, rest_symbol);
+}
+
+DecodeStatus StreamDecoder::Impl::build(DecodedMessage& out, const StreamName& name, const Symbol* rest_symbol) {
+  const Fields& f = fields;
+  MessageKind kind = name.kind;
+  if (rest_symbol != nullptr) kind = MessageKind::DepthSnapshot;
+  if (f.has(kE)) {
+    out.event_type = f.e;
+    const MessageKind by_event = kind_of_event(f.e);
+    if (kind != MessageKind::None && kind != MessageKind::Unsupported && by_event != kind) {
+      return DecodeStatus::BadField;  // stream says one thing, payload another
+    }
+    kind = by_event;
+  }
+  if (kind == MessageKind::None) {
+    if (f.has(kLastUpdateId)) {
+      kind = MessageKind::DepthSnapshot;
+    } else if (f.has(kFinalId | kBidPx)) {
+      kind = MessageKind::BookTicker;
+    } else if (f.has(kCode)) {
+      kind = MessageKind::ErrorReply;
+    } else if ((f.have & (kResult | kId)) != 0) {
+      kind = MessageKind::ControlReply;
+    } else {
+      kind = MessageKind::Unsupported;
+    }
+  }
+  Symbol symbol = f.has(kSym) ? f.symbol : (rest_symbol != nullptr ? *rest_symbol : name.symbol);
+  out.symbol = symbol;
+  switch (kind) {
+    case MessageKind::BookTicker: {
+      if (!f.has(kFinalId | kBidPx | kBidQty | kAskPx | kAskQty) || symbol.empty()) return DecodeStatus::BadField;
+      out.book_ticker = market::BookTicker{symbol, f.final_id, f.bid_px, f.bid_qty, f.ask_px, f.ask_qty};
+      break;
+    }
+    case MessageKind::DepthDiff: {
+      if (!f.has(kFirstId | kFinalId | kBids | kAsks) || symbol.empty() || f.first_id > f.final_id) {
+        return DecodeStatus::BadField;
+      }
+      out.depth_diff = market::DepthDiff{symbol, f.event_time, f.first_id, f.final_id, market::LevelSpan(bids),
+                                         market::LevelSpan(asks)};
+      break;
+    }
+    case MessageKind::DepthSnapshot: {
+      if (!f.has(kLastUpdateId | kBids | kAsks)) return DecodeStatus::BadField;
+      out.depth_snapshot = market::DepthSnapshot{symbol, f.last_update_id, market::LevelSpan(bids), market::LevelSpan(asks)};
+      break;
+    }
+    case MessageKind::PartialDepth: {
+      if (!f.has(kLastUpdateId | kBids | kAsks) || symbol.empty()) return DecodeStatus::BadField;
+      out.partial_depth = market::PartialDepth{symbol, f.last_update_id, name.partial_depth, market::LevelSpan(bids),
+                                               market::LevelSpan(asks)};
+      break;
+    }
+    case MessageKind::Trade: {
+      if (!f.has(kTradeId | kPrice | kQty | kTradeTime) || symbol.empty()) return DecodeStatus::BadField;
+      out.trade = market::Trade{symbol, f.event_time, f.trade_time, f.trade_id, f.price, f.qty, f.maker};
+      break;
+    }
+    case MessageKind::AggTrade: {
+      if (!f.has(kAggId | kPrice | kQty | kFirstTrade | kLastTrade | kTradeTime) || symbol.empty()) {
+        return DecodeStatus::BadField;
+      }
+      out.agg_trade = market::AggTrade{symbol,  f.event_time, f.trade_time, f.agg_id, f.first_trade,
+                                       f.last_trade, f.price, f.qty,   f.maker};
+      break;
+    }
+    case MessageKind::Kline: {
+      if (!f.has(kKline) || symbol.empty()) return DecodeStatus::BadField;
+      out.kline.symbol = symbol;
+      out.kline.event_time_ms = f.event_time;
+      break;
+    }
+    case MessageKind::ServerShutdown:
+      out.server_shutdown = market::ServerShutdown{f.event_time};
+      break;
+    case MessageKind::ErrorReply:
+      if (!f.has(kCode)) return DecodeStatus::BadField;
+      out.error.code = f.code;
+      out.error.has_id = out.control.has_id && !out.control.id_is_string;
+      out.error.id = out.control.id;
+      break;
+    case MessageKind::ControlReply:
+    case MessageKind::Unsupported:
+    case MessageKind::None:
+      break;
+  }
+  out.kind = kind;
+  return DecodeStatus::Ok;
+}
+
+StreamDecoder::StreamDecoder() : StreamDecoder(Options{}) {}
+StreamDecoder::StreamDecoder(Options options) : impl_(std::make_unique<Impl>(options)) {}
+StreamDecoder::~StreamDecoder() = default;
+
+DecodeStatus StreamDecoder::count(DecodeStatus status, DecodedMessage& out) noexcept {
+  ++stats_.frames;
+  switch (status) {
+    case DecodeStatus::Ok:
+      ++stats_.ok;
+      if (out.kind == MessageKind::Unsupported) ++stats_.unsupported;
+      break;
+    case DecodeStatus::Oversized: ++stats_.oversized; break;
+    case DecodeStatus::Malformed: ++stats_.malformed; break;
+    case DecodeStatus::BadField: ++stats_.bad_field; break;
+  }
+  if (status != DecodeStatus::Ok) {
+    // Nothing half-decoded may leak to a caller that ignores the status.
+    out.kind = MessageKind::None;
+  }
+  return status;
+}
+
+DecodeStatus StreamDecoder::decode_frame_padded(const char* data, std::size_t len, std::size_t capacity,
+                                                DecodedMessage& out, std::string_view raw_stream) {
+  stats_.bytes += len;
+  return count(impl_->decode(data, len, capacity, out, raw_stream, nullptr), out);
+}
+
+DecodeStatus StreamDecoder::decode_frame(std::string_view frame, DecodedMessage& out, std::string_view raw_stream) {
+  stats_.bytes += frame.size();
+  if (frame.size() > impl_->options.max_frame_bytes) return count(DecodeStatus::Oversized, out);
+  auto& buf = impl_->frame;
+  if (buf.size() < frame.size() + simdjson::SIMDJSON_PADDING) buf.resize(frame.size() + simdjson::SIMDJSON_PADDING);
+  std::memcpy(buf.data(), frame.data(), frame.size());
+  return count(impl_->decode(buf.data(), frame.size(), buf.size(), out, raw_stream, nullptr), out);
+}
+
+DecodeStatus StreamDecoder::decode_depth_snapshot(std::string_view json, const Symbol& symbol, DecodedMessage& out) {
+  stats_.bytes += json.size();
+  if (json.size() > impl_->options.max_frame_bytes) return count(DecodeStatus::Oversized, out);
+  auto& buf = impl_->frame;
+  if (buf.size() < json.size() + simdjson::SIMDJSON_PADDING) buf.resize(json.size() + simdjson::SIMDJSON_PADDING);
+  std::memcpy(buf.data(), json.data(), json.size());
+  return count(impl_->decode(buf.data(), json.size(), buf.size(), out, {}, &symbol), out);
+}
+
+}  // namespace tb::exchange::binance
