@@ -494,7 +494,7 @@ DecodeStatus StreamDecoder::Impl::build(DecodedMessage& out, const StreamName& n
   if (kind == MessageKind::None) {
     if (f.has(kLastUpdateId)) {
       kind = MessageKind::DepthSnapshot;
-    } else if (f.has(kFinalId | kBidPx)) {
+    } else if (f.has(kFinalId)) {  // bookTicker has no "e"
       kind = MessageKind::BookTicker;
     } else if (f.has(kCode)) {
       kind = MessageKind::ErrorReply;
