@@ -3,24 +3,154 @@
 #include <algorithm>
 
 namespace tb::book {
-namespace {
 
-// Batches at or below this size go level by level (binary search + short memmove near the top);
-// larger ones are merged in one linear pass.
-constexpr std::size_t kSmallBatch = 16;
+// ---- Side ----
 
-// Book order: bids ascending, asks descending, so the best level is at the back of each side.
-inline bool before(BookSide side, Price a, Price b) noexcept { return side == BookSide::Bid ? a < b : a > b; }
+void L2Book::Side::reserve(std::size_t levels) {
+  // Worst case every block is half full after splits.
+  const std::size_t blocks = levels / (kBlockLevels / 2) + 2;
+  pool_.reserve(blocks);
+  free_.reserve(blocks);
+  order_.reserve(blocks);
+  first_.reserve(blocks);
+}
 
-}  // namespace
+void L2Book::Side::clear() noexcept {
+  for (std::uint32_t id : order_) free_.push_back(id);  // within reserved capacity
+  order_.clear();
+  first_.clear();
+  count_ = 0;
+}
+
+std::uint32_t L2Book::Side::new_block() {
+  if (!free_.empty()) {
+    const std::uint32_t id = free_.back();
+    free_.pop_back();
+    pool_[id].size = 0;
+    return id;
+  }
+  pool_.emplace_back();
+  return static_cast<std::uint32_t>(pool_.size() - 1);
+}
+
+void L2Book::Side::remove_block(std::size_t index) {
+  free_.push_back(order_[index]);
+  order_.erase(order_.begin() + static_cast<std::ptrdiff_t>(index));
+  first_.erase(first_.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+std::size_t L2Book::Side::block_index(Price price) const noexcept {
+  // Last block whose first price is not after `price`; block 0 when `price` precedes them all.
+  const auto it = std::upper_bound(first_.begin(), first_.end(), price,
+                                   [this](Price p, Price first) { return before(p, first); });
+  return it == first_.begin() ? 0 : static_cast<std::size_t>(it - first_.begin()) - 1;
+}
+
+void L2Book::Side::set(Price price, Qty qty) {
+  if (order_.empty()) {
+    if (!qty.is_positive()) return;
+    const std::uint32_t id = new_block();
+    order_.push_back(id);
+    first_.push_back(price);
+    pool_[id].levels[0] = BookLevel{price, qty};
+    pool_[id].size = 1;
+    ++count_;
+    return;
+  }
+  std::size_t index = block_index(price);
+  Block* block = &pool_[order_[index]];
+  BookLevel* begin = block->levels;
+  BookLevel* end = begin + block->size;
+  BookLevel* it = std::lower_bound(begin, end, price, [this](const BookLevel& l, Price p) { return before(l.price, p); });
+  if (it != end && it->price == price) {
+    if (qty.is_positive()) {
+      it->qty = qty;
+      return;
+    }
+    std::copy(it + 1, end, it);
+    --block->size;
+    --count_;
+    if (block->size == 0) {
+      remove_block(index);
+    } else if (it == begin) {
+      first_[index] = begin->price;
+    }
+    return;
+  }
+  if (!qty.is_positive()) return;  // erasing an absent level
+  auto pos = static_cast<std::uint32_t>(it - begin);
+  if (block->size == kBlockLevels) {  // split: the upper half moves to a new block after this one
+    const std::uint32_t id = new_block();
+    block = &pool_[order_[index]];  // the pool may have moved
+    Block& upper = pool_[id];
+    constexpr std::uint32_t half = kBlockLevels / 2;
+    std::copy(block->levels + half, block->levels + kBlockLevels, upper.levels);
+    upper.size = kBlockLevels - half;
+    block->size = half;
+    order_.insert(order_.begin() + static_cast<std::ptrdiff_t>(index + 1), id);
+    first_.insert(first_.begin() + static_cast<std::ptrdiff_t>(index + 1), upper.levels[0].price);
+    if (pos > half) {
+      block = &upper;
+      pos -= half;
+      ++index;
+    }
+  }
+  std::copy_backward(block->levels + pos, block->levels + block->size, block->levels + block->size + 1);
+  block->levels[pos] = BookLevel{price, qty};
+  ++block->size;
+  ++count_;
+  if (pos == 0) first_[index] = price;
+}
+
+void L2Book::Side::bulk_load(std::span<const BookLevel> levels, bool best_first) {
+  constexpr std::uint32_t fill = kBlockLevels * 3 / 4;  // room for inserts before a split
+  const std::size_t n = levels.size();
+  Block* block = nullptr;
+  for (std::size_t k = 0; k < n; ++k) {
+    const BookLevel& l = best_first ? levels[n - 1 - k] : levels[k];
+    if (!l.qty.is_positive()) continue;
+    if (block == nullptr || block->size == fill) {
+      const std::uint32_t id = new_block();
+      order_.push_back(id);
+      first_.push_back(l.price);
+      block = &pool_[id];
+    }
+    block->levels[block->size++] = l;
+    ++count_;
+  }
+}
+
+Qty L2Book::Side::qty_at(Price price) const noexcept {
+  if (order_.empty()) return Qty{};
+  const Block& block = pool_[order_[block_index(price)]];
+  const BookLevel* end = block.levels + block.size;
+  const BookLevel* it =
+      std::lower_bound(block.levels, end, price, [this](const BookLevel& l, Price p) { return before(l.price, p); });
+  return (it != end && it->price == price) ? it->qty : Qty{};
+}
+
+std::optional<BookLevel> L2Book::Side::best() const noexcept {
+  if (order_.empty()) return std::nullopt;
+  const Block& block = pool_[order_.back()];
+  return block.levels[block.size - 1];
+}
+
+std::size_t L2Book::Side::top(std::span<BookLevel> out) const noexcept {
+  std::size_t n = 0;
+  for (auto id = order_.rbegin(); id != order_.rend() && n < out.size(); ++id) {
+    const Block& block = pool_[*id];
+    for (std::uint32_t k = block.size; k > 0 && n < out.size(); --k) out[n++] = block.levels[k - 1];
+  }
+  return n;
+}
+
+// ---- L2Book ----
 
 L2Book::L2Book(std::size_t reserve_levels_per_side) { reserve(reserve_levels_per_side); }
 
 void L2Book::reserve(std::size_t levels_per_side) {
   bids_.reserve(levels_per_side);
   asks_.reserve(levels_per_side);
-  scratch_.reserve(levels_per_side + levels_per_side / 2);
-  batch_scratch_.reserve(levels_per_side);
 }
 
 void L2Book::clear() noexcept {
@@ -29,113 +159,42 @@ void L2Book::clear() noexcept {
   update_id_ = 0;
 }
 
-void L2Book::set_level(BookSide side, Price price, Qty qty) {
-  auto& levels = side == BookSide::Bid ? bids_ : asks_;
-  auto it = std::lower_bound(levels.begin(), levels.end(), price,
-                             [side](const BookLevel& l, Price p) { return before(side, l.price, p); });
-  if (it != levels.end() && it->price == price) {
-    if (qty.is_positive()) {
-      it->qty = qty;
-    } else {
-      levels.erase(it);
-    }
-  } else if (qty.is_positive()) {
-    levels.insert(it, BookLevel{price, qty});
-  }
-}
+void L2Book::set_level(BookSide side, Price price, Qty qty) { side_of(side).set(price, qty); }
 
 void L2Book::apply_levels(BookSide side, std::span<const BookLevel> levels) {
-  if (levels.size() <= kSmallBatch) {
-    for (const auto& l : levels) set_level(side, l.price, l.qty);
-    return;
-  }
-  merge_batch(side, levels);
-}
-
-void L2Book::merge_batch(BookSide side, std::span<const BookLevel> levels) {
-  // The merge needs the batch strictly ordered in book order. Binance sends levels best first
-  // (the reverse of book order); accept either direction, otherwise go level by level (correct
-  // for duplicates and any order, just slower).
-  const std::size_t n = levels.size();
-  bool forward = true;
-  bool reverse = true;
-  for (std::size_t i = 1; i < n && (forward || reverse); ++i) {
-    forward = forward && before(side, levels[i - 1].price, levels[i].price);
-    reverse = reverse && before(side, levels[i].price, levels[i - 1].price);
-  }
-  if (!forward && !reverse) {
-    for (const auto& l : levels) set_level(side, l.price, l.qty);
-    return;
-  }
-  batch_scratch_.clear();
-  if (forward) {
-    batch_scratch_.insert(batch_scratch_.end(), levels.begin(), levels.end());
-  } else {
-    batch_scratch_.insert(batch_scratch_.end(), levels.rbegin(), levels.rend());
-  }
-
-  auto& book = side == BookSide::Bid ? bids_ : asks_;
-  scratch_.clear();
-  if (scratch_.capacity() < book.size() + n) scratch_.reserve(2 * (book.size() + n));
-  std::size_t i = 0;
-  std::size_t j = 0;
-  while (i < book.size() && j < batch_scratch_.size()) {
-    const BookLevel& a = book[i];
-    const BookLevel& b = batch_scratch_[j];
-    if (a.price == b.price) {
-      if (b.qty.is_positive()) scratch_.push_back(b);
-      ++i;
-      ++j;
-    } else if (before(side, a.price, b.price)) {
-      scratch_.push_back(a);
-      ++i;
-    } else {
-      if (b.qty.is_positive()) scratch_.push_back(b);
-      ++j;
-    }
-  }
-  for (; i < book.size(); ++i) scratch_.push_back(book[i]);
-  for (; j < batch_scratch_.size(); ++j) {
-    if (batch_scratch_[j].qty.is_positive()) scratch_.push_back(batch_scratch_[j]);
-  }
-  book.swap(scratch_);
+  Side& s = side_of(side);
+  for (const auto& l : levels) s.set(l.price, l.qty);
 }
 
 void L2Book::load_snapshot(std::span<const BookLevel> bids, std::span<const BookLevel> asks, std::uint64_t update_id) {
   bids_.clear();
   asks_.clear();
-  // Merging into an empty side is a sorted copy that drops zero quantities.
-  apply_levels(BookSide::Bid, bids);
-  apply_levels(BookSide::Ask, asks);
+  for (Side* s : {&bids_, &asks_}) {
+    const auto levels = s == &bids_ ? bids : asks;
+    bool forward = true;  // book order (worst first)
+    bool reverse = true;  // best first, as Binance sends
+    for (std::size_t i = 1; i < levels.size() && (forward || reverse); ++i) {
+      forward = forward && s->before(levels[i - 1].price, levels[i].price);
+      reverse = reverse && s->before(levels[i].price, levels[i - 1].price);
+    }
+    if (forward || reverse) {
+      s->bulk_load(levels, !forward);
+    } else {
+      for (const auto& l : levels) s->set(l.price, l.qty);  // any order, duplicates: last wins
+    }
+  }
   update_id_ = update_id;
 }
 
-std::optional<BookLevel> L2Book::best_bid() const noexcept {
-  if (bids_.empty()) return std::nullopt;
-  return bids_.back();
-}
-
-std::optional<BookLevel> L2Book::best_ask() const noexcept {
-  if (asks_.empty()) return std::nullopt;
-  return asks_.back();
-}
-
-Qty L2Book::qty_at(BookSide side, Price price) const noexcept {
-  const auto& levels = side == BookSide::Bid ? bids_ : asks_;
-  auto it = std::lower_bound(levels.begin(), levels.end(), price,
-                             [side](const BookLevel& l, Price p) { return before(side, l.price, p); });
-  return (it != levels.end() && it->price == price) ? it->qty : Qty{};
-}
-
-std::size_t L2Book::top(BookSide side, std::span<BookLevel> out) const noexcept {
-  const auto& levels = side == BookSide::Bid ? bids_ : asks_;
-  const std::size_t n = std::min(out.size(), levels.size());
-  for (std::size_t k = 0; k < n; ++k) out[k] = levels[levels.size() - 1 - k];
-  return n;
-}
+std::optional<BookLevel> L2Book::best_bid() const noexcept { return bids_.best(); }
+std::optional<BookLevel> L2Book::best_ask() const noexcept { return asks_.best(); }
+Qty L2Book::qty_at(BookSide side, Price price) const noexcept { return side_of(side).qty_at(price); }
+std::size_t L2Book::top(BookSide side, std::span<BookLevel> out) const noexcept { return side_of(side).top(out); }
 
 bool L2Book::crossed() const noexcept {
-  return !bids_.empty() && !asks_.empty() && bids_.back().price >= asks_.back().price;
+  const auto bid = bids_.best();
+  const auto ask = asks_.best();
+  return bid && ask && bid->price >= ask->price;
 }
 
 }  // namespace tb::book

@@ -2,11 +2,13 @@
 // side), as rebuilt from a REST snapshot plus depth diffs. It knows nothing about update-id
 // sequencing (that is market::DepthSynchronizer's job); it only stores levels.
 //
-// Storage: one sorted flat array per side with the BEST level at the BACK, so the frequent
-// changes near the top of the book move few elements. Small updates use binary search +
-// insert/erase; a large batch (a 1,000-level diff, a 5,000-level snapshot) is merged in one
-// linear pass through a reserved scratch array. After `reserve()` no call allocates until a
-// side outgrows its reservation.
+// Storage (flat, allocation-free once reserved): each side is a sequence of fixed-size blocks
+// of up to 64 sorted levels, kept in book order (worst -> best) by an index of block ids plus
+// each block's first price. A lookup is two short binary searches; an insert or erase moves at
+// most one block's levels (never the whole side, which matters because depth diffs touch levels
+// deep in the book); a full block splits, an empty one returns to the side's pool. Blocks come
+// from a per-side pool reserved up front, so no call allocates until a side outgrows its
+// reservation. A snapshot already in price order is bulk-loaded into 3/4-full blocks.
 // Owned and called by one thread (the trading thread); not thread-safe.
 #pragma once
 
@@ -55,20 +57,50 @@ class L2Book {
 
   [[nodiscard]] std::size_t bid_count() const noexcept { return bids_.size(); }
   [[nodiscard]] std::size_t ask_count() const noexcept { return asks_.size(); }
-  [[nodiscard]] bool empty() const noexcept { return bids_.empty() && asks_.empty(); }
+  [[nodiscard]] bool empty() const noexcept { return bids_.size() == 0 && asks_.size() == 0; }
 
   // The exchange update id the book reflects (set by whoever applies updates).
   [[nodiscard]] std::uint64_t update_id() const noexcept { return update_id_; }
   void set_update_id(std::uint64_t id) noexcept { update_id_ = id; }
 
  private:
-  void merge_batch(BookSide side, std::span<const BookLevel> levels);
+  static constexpr std::uint32_t kBlockLevels = 64;
+  struct Block {
+    std::uint32_t size = 0;
+    BookLevel levels[kBlockLevels];
+  };
+  // One side; `bid` decides the order (bids ascending, asks descending: best at the back).
+  class Side {
+   public:
+    explicit Side(bool bid) : bid_(bid) {}
+    void reserve(std::size_t levels);
+    void clear() noexcept;
+    void set(Price price, Qty qty);
+    void bulk_load(std::span<const BookLevel> levels, bool best_first);  // strictly ordered input
+    [[nodiscard]] Qty qty_at(Price price) const noexcept;
+    [[nodiscard]] std::optional<BookLevel> best() const noexcept;
+    std::size_t top(std::span<BookLevel> out) const noexcept;
+    [[nodiscard]] std::size_t size() const noexcept { return count_; }
+    [[nodiscard]] bool before(Price a, Price b) const noexcept { return bid_ ? a < b : a > b; }
 
-  // Bids ascending by price (best = back); asks descending by price (best = back).
-  std::vector<BookLevel> bids_;
-  std::vector<BookLevel> asks_;
-  std::vector<BookLevel> scratch_;        // merge output
-  std::vector<BookLevel> batch_scratch_;  // sorted copy of a batch
+   private:
+    std::size_t block_index(Price price) const noexcept;  // index into order_ (order_ non-empty)
+    std::uint32_t new_block();
+    void remove_block(std::size_t index);
+
+    bool bid_;
+    std::vector<Block> pool_;
+    std::vector<std::uint32_t> free_;
+    std::vector<std::uint32_t> order_;  // block ids, worst -> best
+    std::vector<Price> first_;          // first (worst) price of each block in order_
+    std::size_t count_ = 0;
+  };
+
+  Side& side_of(BookSide side) noexcept { return side == BookSide::Bid ? bids_ : asks_; }
+  const Side& side_of(BookSide side) const noexcept { return side == BookSide::Bid ? bids_ : asks_; }
+
+  Side bids_{true};
+  Side asks_{false};
   std::uint64_t update_id_ = 0;
 };
 

@@ -105,10 +105,50 @@ inline bool string_token(od::value& v, std::string_view& out) noexcept {
   return true;
 }
 
+// Eight ASCII digits -> their value, and the check that they are digits (simdjson's SWAR tricks).
+inline bool eight_digits(const char* p, std::uint64_t& value) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  if ((((v & 0xF0F0F0F0F0F0F0F0ULL) | (((v + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4))) !=
+      0x3333333333333333ULL) {
+    return false;
+  }
+  v = (v & 0x0F0F0F0F0F0F0F0FULL) * 2561 >> 8;
+  v = (v & 0x00FF00FF00FF00FFULL) * 6553601 >> 16;
+  value = (v & 0x0000FFFF0000FFFFULL) * 42949672960001ULL >> 32;
+  return true;
+}
+
+// Binance's usual form "<1..10 digits>.<8 digits>" in a few instructions; anything else goes
+// through the general tb::parse_fixed (same result, same rejections).
+inline bool decimal_of(std::string_view text, std::int64_t& raw) noexcept {
+  const std::size_t n = text.size();
+  if (n >= 10 && n <= 19 && text[n - 9] == '.') {
+    std::uint64_t frac = 0;
+    if (eight_digits(text.data() + n - 8, frac)) {
+      std::int64_t whole = 0;
+      std::size_t i = 0;
+      for (; i < n - 9; ++i) {
+        const auto d = static_cast<unsigned>(text[i] - '0');
+        if (d > 9) break;
+        whole = whole * 10 + static_cast<std::int64_t>(d);
+      }
+      if (i == n - 9) {  // 1..10 integer digits: cannot overflow int64 at 1e8 scale
+        raw = whole * kFixedScale + static_cast<std::int64_t>(frac);
+        return true;
+      }
+    }
+  }
+  return parse_fixed(text, raw);
+}
+
 template <class Tag>
 inline bool fixed_of(od::value& v, Fixed<Tag>& out) noexcept {
   std::string_view text;
-  return string_token(v, text) && Fixed<Tag>::parse(text, out);
+  std::int64_t raw = 0;
+  if (!string_token(v, text) || !decimal_of(text, raw)) return false;
+  out = Fixed<Tag>::from_raw(raw);
+  return true;
 }
 
 inline bool json_kind_of(od::value& v, JsonKind& out) noexcept {
@@ -271,6 +311,41 @@ struct StreamDecoder::Impl {
     return true;
   }
 
+  // Symbol::parse with a one-entry memo: consecutive messages mostly name the same symbol.
+  bool symbol_of(std::string_view text, Symbol& out) {
+    if (text.size() == last_symbol_len && text.size() <= sizeof(last_symbol_text) &&
+        std::memcmp(text.data(), last_symbol_text, text.size()) == 0) {
+      out = last_symbol;
+      return true;
+    }
+    const auto parsed = Symbol::parse(text);
+    if (!parsed) return false;
+    out = *parsed;
+    if (text.size() <= sizeof(last_symbol_text)) {
+      std::memcpy(last_symbol_text, text.data(), text.size());
+      last_symbol_len = text.size();
+      last_symbol = out;
+    }
+    return true;
+  }
+
+  // parse_stream_name through a small direct-mapped memo (stream names repeat endlessly).
+  const StreamName& stream_of(std::string_view text) {
+    std::uint64_t h = text.size();
+    for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ULL;
+    StreamMemo& e = stream_memo[(h ^ (h >> 29)) & (kStreamMemo - 1)];
+    if (e.len != text.size() || std::memcmp(e.text, text.data(), text.size()) != 0) {
+      e.name = parse_stream_name(text);
+      if (text.size() <= sizeof(e.text)) {
+        std::memcpy(e.text, text.data(), text.size());
+        e.len = text.size();
+      } else {
+        e.len = static_cast<std::size_t>(-1);  // too long to memoize: parsed every time
+      }
+    }
+    return e.name;
+  }
+
   bool id_of(od::value& v, ControlReply& c) {
     JsonKind kind;
     if (!json_kind_of(v, kind)) return false;
@@ -297,12 +372,7 @@ struct StreamDecoder::Impl {
           return true;
         case 's': {
           std::string_view text;
-          if (string_token(v, text)) {
-            if (auto s = Symbol::parse(text)) {
-              f.symbol = *s;
-              f.have |= kSym;
-            }
-          }
+          if (string_token(v, text) && symbol_of(text, f.symbol)) f.have |= kSym;
           return true;
         }
         case 'U':
@@ -415,6 +485,16 @@ struct StreamDecoder::Impl {
   std::vector<Level> asks;
   Fields fields;
   std::uint32_t kline_have = 0;
+  char last_symbol_text[Symbol::kMaxLength] = {};
+  std::size_t last_symbol_len = static_cast<std::size_t>(-1);
+  Symbol last_symbol;
+  struct StreamMemo {
+    char text[64] = {};
+    std::size_t len = static_cast<std::size_t>(-1);
+    StreamName name;
+  };
+  static constexpr std::size_t kStreamMemo = 256;
+  std::vector<StreamMemo> stream_memo = std::vector<StreamMemo>(kStreamMemo);
 };
 
 DecodeStatus StreamDecoder::Impl::decode(const char* data, std::size_t len, std::size_t capacity,
@@ -456,7 +536,7 @@ DecodeStatus StreamDecoder::Impl::decode(const char* data, std::size_t len, std:
       std::string_view stream;
       if (!string_token(v, stream)) return DecodeStatus::BadField;
       out.stream = stream;
-      name = parse_stream_name(stream);
+      name = stream_of(stream);
     } else if (key == "data") {
       od::object inner;
       if (v.get_object().get(inner)) return DecodeStatus::BadField;
