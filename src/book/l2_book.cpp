@@ -3,6 +3,23 @@
 #include <algorithm>
 
 namespace tb::book {
+namespace {
+
+// Branch-free lower bound: index of the first element for which `less(element)` is false.
+// Binary searches over book levels are data dependent and mispredict constantly otherwise.
+template <class T, class Less>
+inline std::size_t lower_index(const T* first, std::size_t n, Less less) noexcept {
+  if (n == 0) return 0;
+  const T* base = first;
+  while (n > 1) {
+    const std::size_t half = n / 2;
+    base = less(base[half - 1]) ? base + half : base;
+    n -= half;
+  }
+  return static_cast<std::size_t>(base - first) + (less(*base) ? 1 : 0);
+}
+
+}  // namespace
 
 // ---- Side ----
 
@@ -41,9 +58,17 @@ void L2Book::Side::remove_block(std::size_t index) {
 
 std::size_t L2Book::Side::block_index(Price price) const noexcept {
   // Last block whose first price is not after `price`; block 0 when `price` precedes them all.
-  const auto it = std::upper_bound(first_.begin(), first_.end(), price,
-                                   [this](Price p, Price first) { return before(p, first); });
-  return it == first_.begin() ? 0 : static_cast<std::size_t>(it - first_.begin()) - 1;
+  const std::int64_t p = price.raw();
+  const std::size_t after =
+      bid_ ? lower_index(first_.data(), first_.size(), [p](Price f) { return f.raw() <= p; })
+           : lower_index(first_.data(), first_.size(), [p](Price f) { return f.raw() >= p; });
+  return after == 0 ? 0 : after - 1;
+}
+
+std::size_t L2Book::Side::level_index(const Block& block, Price price) const noexcept {
+  const std::int64_t p = price.raw();
+  return bid_ ? lower_index(block.levels, block.size, [p](const BookLevel& l) { return l.price.raw() < p; })
+              : lower_index(block.levels, block.size, [p](const BookLevel& l) { return l.price.raw() > p; });
 }
 
 void L2Book::Side::set(Price price, Qty qty) {
@@ -61,7 +86,7 @@ void L2Book::Side::set(Price price, Qty qty) {
   Block* block = &pool_[order_[index]];
   BookLevel* begin = block->levels;
   BookLevel* end = begin + block->size;
-  BookLevel* it = std::lower_bound(begin, end, price, [this](const BookLevel& l, Price p) { return before(l.price, p); });
+  BookLevel* it = begin + level_index(*block, price);
   if (it != end && it->price == price) {
     if (qty.is_positive()) {
       it->qty = qty;
@@ -124,8 +149,7 @@ Qty L2Book::Side::qty_at(Price price) const noexcept {
   if (order_.empty()) return Qty{};
   const Block& block = pool_[order_[block_index(price)]];
   const BookLevel* end = block.levels + block.size;
-  const BookLevel* it =
-      std::lower_bound(block.levels, end, price, [this](const BookLevel& l, Price p) { return before(l.price, p); });
+  const BookLevel* it = block.levels + level_index(block, price);
   return (it != end && it->price == price) ? it->qty : Qty{};
 }
 

@@ -85,6 +85,7 @@ class L2Book {
 
    private:
     std::size_t block_index(Price price) const noexcept;  // index into order_ (order_ non-empty)
+    std::size_t level_index(const Block& block, Price price) const noexcept;  // lower bound
     std::uint32_t new_block();
     void remove_block(std::size_t index);
 
