@@ -23,6 +23,9 @@
 #include "tradingbot/market/capture.hpp"
 
 // ---- allocation counting (this binary only) ----
+// GCC cannot see that every pointer freed here came from the malloc in operator new below.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 static std::uint64_t g_allocations = 0;
 void* operator new(std::size_t n) {
   ++g_allocations;
@@ -45,6 +48,7 @@ void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace {
 
