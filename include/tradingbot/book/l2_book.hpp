@@ -65,9 +65,11 @@ class L2Book {
 
  private:
   static constexpr std::uint32_t kBlockLevels = 64;
+  // Prices and quantities apart: a lookup scans only the prices (8 sequential cache lines).
   struct Block {
     std::uint32_t size = 0;
-    BookLevel levels[kBlockLevels];
+    std::int64_t prices[kBlockLevels];
+    std::int64_t qtys[kBlockLevels];
   };
   // One side; `bid` decides the order (bids ascending, asks descending: best at the back).
   class Side {
