@@ -274,6 +274,19 @@ TEST_CASE("vectors: streams we do not turn into events decode as unsupported", "
   CHECK(dec.stats().errors() == 0);
 }
 
+TEST_CASE("array streams are valid frames that are not decoded", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  const std::string mini =
+      R"({"e":"24hrMiniTicker","E":1672515782136,"s":"BNBBTC","c":"0.0025","o":"0.0010","h":"0.0025","l":"0.0010","v":"10000","q":"18"})";
+  REQUIRE(dec.decode_frame(R"({"stream":"!miniTicker@arr","data":[)" + mini + "," + mini + "]}", m) == DecodeStatus::Ok);
+  CHECK(m.kind == MessageKind::Unsupported);
+  CHECK(m.stream == "!miniTicker@arr");
+  REQUIRE(dec.decode_frame("[" + mini + "]", m) == DecodeStatus::Ok);
+  CHECK(m.kind == MessageKind::Unsupported);
+  CHECK(dec.decode_frame("[" + mini + "] x", m) == DecodeStatus::Malformed);
+}
+
 TEST_CASE("the doc's commented (javascript) form is not JSON and is rejected", "[exchange][decoder]") {
   StreamDecoder dec;
   DecodedMessage m;
@@ -309,7 +322,9 @@ TEST_CASE("hostile and wrong input: statuses and counters", "[exchange][decoder]
         DecodeStatus::Oversized);
   CHECK(dec.decode_frame("", m) == DecodeStatus::Malformed);
   CHECK(dec.decode_frame("not json", m) == DecodeStatus::Malformed);
-  CHECK(dec.decode_frame("[1,2]", m) == DecodeStatus::Malformed);
+  CHECK(dec.decode_frame("[1,2", m) == DecodeStatus::Malformed);
+  CHECK(dec.decode_frame(R"({"stream":"!miniTicker@arr","data":[{"e":"24hrMiniTicker"})", m) ==
+        DecodeStatus::Malformed);
   CHECK(dec.decode_frame(R"({"u":1,"s":"X","b":"1","B":"1","a":"1","A":"1"} trailing)", m) == DecodeStatus::Malformed);
   CHECK(dec.decode_frame("{}", m) == DecodeStatus::BadField);
   // A price that is not a fixed-point decimal string.
@@ -328,7 +343,7 @@ TEST_CASE("hostile and wrong input: statuses and counters", "[exchange][decoder]
   CHECK(m.kind == MessageKind::None);
   const auto& st = dec.stats();
   CHECK(st.oversized == 2);
-  CHECK(st.malformed == 4);
+  CHECK(st.malformed == 5);
   CHECK(st.bad_field == 8);
   CHECK(st.ok == 0);
 }

@@ -584,6 +584,19 @@ DecodeStatus StreamDecoder::Impl::decode(const char* data, std::size_t len, std:
 
   od::document doc;
   if (parser.iterate(simdjson::padded_string_view(data, len, capacity)).get(doc)) return DecodeStatus::Malformed;
+  od::json_type top;
+  if (doc.type().get(top)) return DecodeStatus::Malformed;
+  if (top == od::json_type::array) {
+    // A raw array stream (!miniTicker@arr and the like): valid, not decoded. Skipping it
+    // structurally still rejects a truncated or unbalanced frame.
+    od::array arr;
+    std::string_view skipped;
+    if (doc.get_array().get(arr) || arr.raw_json().get(skipped)) return DecodeStatus::Malformed;
+    const char* location = nullptr;
+    if (!doc.current_location().get(location)) return DecodeStatus::Malformed;
+    out.kind = MessageKind::Unsupported;
+    return DecodeStatus::Ok;
+  }
   od::object obj;
   if (doc.get_object().get(obj)) return DecodeStatus::Malformed;
 
@@ -592,6 +605,7 @@ DecodeStatus StreamDecoder::Impl::decode(const char* data, std::size_t len, std:
   bool first = true;
   bool enveloped = false;
   bool have_data = false;
+  bool array_data = false;
   // Fields are taken with key()/value() on the iteration result rather than by materializing an
   // ondemand::field: the latter copies a (key, value) pair through the stack and stalls on
   // store forwarding for every field (measured: ~25% of decode time).
@@ -615,6 +629,16 @@ DecodeStatus StreamDecoder::Impl::decode(const char* data, std::size_t len, std:
       out.stream = stream;
       name = stream_of(stream);
     } else if (key == "data") {
+      JsonKind data_kind;
+      if (!json_kind_of(v, data_kind)) return DecodeStatus::Malformed;
+      if (data_kind == JsonKind::Array) {  // {"stream":"!miniTicker@arr","data":[...]}: not decoded
+        od::array arr;
+        std::string_view skipped;
+        if (v.get_array().get(arr) || arr.raw_json().get(skipped)) return DecodeStatus::Malformed;
+        have_data = true;
+        array_data = true;
+        continue;
+      }
       od::object inner;
       if (v.get_object().get(inner)) return DecodeStatus::BadField;
       for (auto inner_result : inner) {
@@ -634,6 +658,10 @@ DecodeStatus StreamDecoder::Impl::decode(const char* data, std::size_t len, std:
   const char* location = nullptr;
   if (!doc.current_location().get(location)) return DecodeStatus::Malformed;
   if (fields.oversized) return DecodeStatus::Oversized;
+  if (array_data) {
+    out.kind = MessageKind::Unsupported;
+    return DecodeStatus::Ok;
+  }
   return build(out, name, rest_symbol);
 }
 
