@@ -606,9 +606,10 @@ DecodeStatus StreamDecoder::Impl::decode(const char* data, std::size_t len, std:
   bool enveloped = false;
   bool have_data = false;
   bool array_data = false;
-  // Fields are taken with key()/value() on the iteration result rather than by materializing an
-  // ondemand::field: the latter copies a (key, value) pair through the stack and stalls on
-  // store forwarding for every field (measured: ~25% of decode time).
+  // Fields are taken with key()/value() on the iteration result (no ondemand::field temporary).
+  // Known cost (perf, GCC 12 -O2): simdjson's small iterator structs are copied through the stack
+  // with 16-byte moves right after scalar stores, a store-forwarding stall per JSON field; no
+  // compiler flag removed it, and it is still the largest single item in decode().
   for (auto field_result : obj) {
     od::raw_json_string raw_key;
     if (field_result.key().get(raw_key)) return DecodeStatus::Malformed;
