@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tradingbot/exchange/binance/replay.hpp"
+#include "tradingbot/market/capture.hpp"
 
 using namespace tb::exchange::binance;
 namespace fs = std::filesystem;
@@ -290,4 +291,53 @@ TEST_CASE("replay of the cryptofeed ws + http captures: four symbols synced", "[
   CHECK(agg == 2);
   CHECK(klines == 2);
   CHECK(summary.symbols[0].symbol == *tb::Symbol::parse("BLZETH"));  // sorted
+}
+
+TEST_CASE("replay of a recorded multi-symbol capture (depthSnapshot envelopes, gzip)", "[exchange][replay]") {
+  const fs::path path = fs::temp_directory_path() / ("tb_test_replay_" + std::to_string(::getpid()) + ".capture.gz");
+  {
+    auto w = tb::market::CaptureWriter::open(path.string());
+    REQUIRE(w.ok());
+    auto& writer = w.value();
+    const auto eth = *tb::Symbol::parse("ETHUSDT");
+    const auto btc = *tb::Symbol::parse("BTCUSDT");
+    writer.write_frame(1, R"({"stream":"ethusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"ETHUSDT","U":10,"u":12,"b":[["2600.10","1.5"]],"a":[]}})");
+    writer.write_frame(2, R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":500,"u":501,"b":[],"a":[["61000.01","0.2"]]}})");
+    writer.write_snapshot(3, eth, R"({"lastUpdateId":11,"bids":[["2600.10","1"],["2600.00","2"]],"asks":[["2600.20","3"]]})", true);
+    writer.write_snapshot(4, btc, R"({"lastUpdateId":500,"bids":[["61000.00","1"]],"asks":[["61000.01","0.1"],["61000.02","0.3"]]})", true);
+    writer.write_frame(5, R"({"stream":"ethusdt@bookTicker","data":{"u":13,"s":"ETHUSDT","b":"2600.10000000","B":"1.50000000","a":"2600.20000000","A":"2.00000000"}})");
+    writer.write_frame(6, R"({"stream":"ethusdt@depth@100ms","data":{"e":"depthUpdate","E":2,"s":"ETHUSDT","U":13,"u":13,"b":[],"a":[["2600.20","2"]]}})");
+    writer.write_frame(7, R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":2,"s":"BTCUSDT","U":505,"u":506,"b":[],"a":[]}})");  // gap
+    writer.write_frame(8, R"({"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"61000.01","q":"0.1","T":1,"m":false}})");
+    writer.write_frame(9, "{truncated");
+    REQUIRE(writer.close());
+  }
+  tb::config::Config config;
+  auto result = run_replay(config, {path.string()}, std::nullopt);
+  fs::remove(path);
+  REQUIRE(result.ok());
+  const auto& summary = result.value();
+  CHECK(summary.messages == 9);
+  CHECK(summary.decode_errors == 1);
+  REQUIRE(summary.symbols.size() == 2);
+  const auto& btc = summary.symbols[0];
+  const auto& eth = summary.symbols[1];
+  CHECK(btc.symbol == *tb::Symbol::parse("BTCUSDT"));
+  CHECK(!btc.synced);
+  CHECK(btc.gaps == 1);
+  CHECK(btc.resyncs == 1);
+  CHECK(btc.bids.empty());
+  CHECK(btc.trades == 1);
+  CHECK(eth.synced);
+  CHECK(eth.last_update_id == 13);
+  CHECK(eth.book_ticker_checks == 1);
+  CHECK(eth.book_ticker_mismatches == 0);
+  REQUIRE(eth.bids.size() == 2);
+  CHECK(eth.bids[0].price.to_string() == "2600.1");
+  CHECK(eth.bids[0].qty.to_string() == "1.5");
+  REQUIRE(eth.asks.size() == 1);
+  CHECK(eth.asks[0].qty.to_string() == "2");
+  const std::string json = to_json(summary);
+  CHECK(json.find(R"("ETHUSDT":{"synced":true,"last_update_id":13,"resyncs":0,"gaps":0,"crossed":0,"book_ticker_checks":1,"book_ticker_mismatches":0,"bids":[["2600.1","1.5"],["2600","2"]],"asks":[["2600.2","2"]])") !=
+        std::string::npos);
 }
