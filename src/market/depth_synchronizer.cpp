@@ -34,6 +34,12 @@ void DepthSynchronizer::restart(bool count_resync) {
 
 void DepthSynchronizer::on_reconnect() { restart(true); }
 
+void DepthSynchronizer::on_snapshot_failed() {
+  if (state_ == SyncState::Synced || snapshot_wanted_) return;
+  snapshot_wanted_ = true;
+  ++stats_.snapshots_requested;
+}
+
 void DepthSynchronizer::buffer(const DepthDiff& diff) {
   const std::size_t n = diff.bids.size() + diff.asks.size();
   if (buffered_levels_.size() + n > max_buffered_levels_) {

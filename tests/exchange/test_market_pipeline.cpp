@@ -102,6 +102,25 @@ TEST_CASE("live flow: request, bridge, cross-check, cache, bad frames, gap, reco
   CHECK(sink.book_updates == 2);  // snapshot(+buffer) and diff 102
 }
 
+TEST_CASE("a failed or error REST snapshot is requested again", "[exchange][pipeline]") {
+  MarketDataPipeline p(btc_options());
+  int requests = 0;
+  p.set_snapshot_request_handler([&](const Symbol&) { ++requests; });
+  REQUIRE(requests == 1);
+  CHECK(p.on_rest_depth_snapshot(kBtc, R"({"code":-1121,"msg":"Invalid symbol."})", 1) == DecodeStatus::Ok);
+  CHECK(p.last_message().kind == MessageKind::ErrorReply);
+  CHECK(p.stats().error_replies == 1);
+  CHECK(requests == 2);
+  CHECK(p.on_rest_depth_snapshot(kBtc, R"({"lastUpdateId":5,"bids":[[)", 2) == DecodeStatus::Malformed);
+  CHECK(requests == 3);
+  p.on_rest_depth_snapshot_failed(kBtc);  // e.g. a timeout
+  CHECK(requests == 4);
+  CHECK(p.on_rest_depth_snapshot(kBtc, kSnapshot, 3) == DecodeStatus::Ok);
+  CHECK(p.synchronizer(kBtc)->synced());
+  p.on_rest_depth_snapshot_failed(kBtc);  // late failure of a duplicate: nothing to do
+  CHECK(requests == 4);
+}
+
 TEST_CASE("symbols outside the configured set are filtered unless accepted", "[exchange][pipeline]") {
   MarketDataPipeline p(btc_options());
   CHECK(p.on_ws_frame(R"({"stream":"ethusdt@trade","data":{"e":"trade","E":1,"s":"ETHUSDT","t":1,"p":"1","q":"1","T":1,"m":true}})",

@@ -78,6 +78,9 @@ class DepthSynchronizer {
   SnapshotOutcome on_snapshot(const DepthSnapshot& snapshot);
   // The stream connection dropped or was replaced: the book can no longer be trusted.
   void on_reconnect();
+  // The REST snapshot request failed (network, 429, error body): ask again. Backoff and
+  // rate-limit pacing belong to whoever sends the request.
+  void on_snapshot_failed();
 
   // True once per needed snapshot: the owner should now send one REST depth request.
   [[nodiscard]] bool take_snapshot_request() noexcept {

@@ -77,7 +77,16 @@ DecodeStatus MarketDataPipeline::on_ws_frame_padded(const char* data, std::size_
 }
 
 DecodeStatus MarketDataPipeline::on_rest_depth_snapshot(const Symbol& symbol, std::string_view json, Nanos recv_ns) {
-  return dispatch(decoder_.decode_depth_snapshot(json, symbol, msg_), recv_ns, &symbol);
+  const DecodeStatus status = dispatch(decoder_.decode_depth_snapshot(json, symbol, msg_), recv_ns, &symbol);
+  if (status != DecodeStatus::Ok || msg_.kind != MessageKind::DepthSnapshot) on_rest_depth_snapshot_failed(symbol);
+  return status;
+}
+
+void MarketDataPipeline::on_rest_depth_snapshot_failed(const Symbol& symbol) {
+  if (SymbolState* s = state_for(symbol)) {
+    s->sync.on_snapshot_failed();
+    poll_snapshot_request(*s);
+  }
 }
 
 DecodeStatus MarketDataPipeline::on_capture_record(const market::CaptureRecord& record, const Symbol& file_symbol) {

@@ -669,7 +669,7 @@ DecodeStatus StreamDecoder::Impl::decode(const char* data, std::size_t len, std:
 DecodeStatus StreamDecoder::Impl::build(DecodedMessage& out, const StreamName& name, const Symbol* rest_symbol) {
   const Fields& f = fields;
   MessageKind kind = name.kind;
-  if (rest_symbol != nullptr) kind = MessageKind::DepthSnapshot;
+  if (rest_symbol != nullptr) kind = f.has(kCode) ? MessageKind::ErrorReply : MessageKind::DepthSnapshot;
   if (f.has(kE)) {
     out.event_type = f.e;
     const MessageKind by_event = kind_of_event(f.e);

@@ -8,7 +8,9 @@
 //     (or on_ws_frame_padded() when the receive buffer has kPadding spare bytes: zero copy)
 //   - when the pipeline asks for a snapshot (the handler set with set_snapshot_request_handler
 //     is called with the symbol; it must not call back into the pipeline synchronously):
-//     send GET /api/v3/depth?symbol=S&limit=N, then pipeline.on_rest_depth_snapshot(S, body, now)
+//     send GET /api/v3/depth?symbol=S&limit=N, then pipeline.on_rest_depth_snapshot(S, body, now);
+//     if the request fails, pipeline.on_rest_depth_snapshot_failed(S) (the handler is called
+//     again; pacing/backoff is the REST layer's job)
 //   - after any reconnect (24 h cut, serverShutdown, network error): pipeline.on_reconnect()
 //     before feeding frames of the new connection; server_shutdown_seen() tells the client a
 //     serverShutdown frame arrived and it should reconnect now.
@@ -85,7 +87,9 @@ class MarketDataPipeline {
   DecodeStatus on_ws_frame(std::string_view frame, Nanos recv_ns, std::string_view raw_stream = {});
   DecodeStatus on_ws_frame_padded(const char* data, std::size_t len, std::size_t capacity, Nanos recv_ns,
                                   std::string_view raw_stream = {});
+  // A REST error body ({"code":..,"msg":..}) counts as an error reply and re-requests.
   DecodeStatus on_rest_depth_snapshot(const Symbol& symbol, std::string_view json, Nanos recv_ns);
+  void on_rest_depth_snapshot_failed(const Symbol& symbol);
   // One capture line: WS frames and snapshots in every supported form. A bare snapshot line
   // belongs to `file_symbol` (the only symbol of a single-symbol capture).
   DecodeStatus on_capture_record(const market::CaptureRecord& record, const Symbol& file_symbol);
