@@ -1,0 +1,110 @@
+// L2Book: the local mirror of one symbol's exchange order book (price -> aggregate quantity per
+// side), as rebuilt from a REST snapshot plus depth diffs. It knows nothing about update-id
+// sequencing (that is market::DepthSynchronizer's job); it only stores levels.
+//
+// Storage (flat, allocation-free once reserved): each side is a sequence of fixed-size blocks
+// of up to 64 sorted levels, kept in book order (worst -> best) by an index of block ids plus
+// each block's first price. A lookup is two short binary searches; an insert or erase moves at
+// most one block's levels (never the whole side, which matters because depth diffs touch levels
+// deep in the book); a full block splits, an empty one returns to the side's pool. Blocks come
+// from a per-side pool reserved up front, so no call allocates until a side outgrows its
+// reservation. A snapshot already in price order is bulk-loaded into 3/4-full blocks.
+// Owned and called by one thread (the trading thread); not thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "tradingbot/book/level.hpp"
+#include "tradingbot/core/fixed_point.hpp"
+
+namespace tb::book {
+
+enum class BookSide : std::uint8_t { Bid, Ask };
+
+class L2Book {
+ public:
+  static constexpr std::size_t kDefaultReserve = 8192;  // per side; snapshots carry <= 5000
+
+  explicit L2Book(std::size_t reserve_levels_per_side = kDefaultReserve);
+
+  void reserve(std::size_t levels_per_side);
+  void clear() noexcept;  // keeps capacity
+
+  // Sets the absolute quantity of one level; qty <= 0 erases it (erasing an absent level is
+  // normal and not an error).
+  void set_level(BookSide side, Price price, Qty qty);
+  void erase_level(BookSide side, Price price) { set_level(side, price, Qty{}); }
+
+  // Applies many absolute (price, qty) updates to one side, in order (a later update of the same
+  // price wins; qty <= 0 erases).
+  void apply_levels(BookSide side, std::span<const BookLevel> levels);
+  // Replaces the whole book (levels in any order; duplicates: last wins; zero quantities
+  // skipped) and sets the update id.
+  void load_snapshot(std::span<const BookLevel> bids, std::span<const BookLevel> asks, std::uint64_t update_id);
+
+  [[nodiscard]] std::optional<BookLevel> best_bid() const noexcept;
+  [[nodiscard]] std::optional<BookLevel> best_ask() const noexcept;
+  // Quantity at an exact price, 0 when absent.
+  [[nodiscard]] Qty qty_at(BookSide side, Price price) const noexcept;
+  // Copies up to out.size() levels best first; returns how many were written.
+  std::size_t top(BookSide side, std::span<BookLevel> out) const noexcept;
+  // Best bid >= best ask (both sides non-empty).
+  [[nodiscard]] bool crossed() const noexcept;
+
+  [[nodiscard]] std::size_t bid_count() const noexcept { return bids_.size(); }
+  [[nodiscard]] std::size_t ask_count() const noexcept { return asks_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return bids_.size() == 0 && asks_.size() == 0; }
+
+  // The exchange update id the book reflects (set by whoever applies updates).
+  [[nodiscard]] std::uint64_t update_id() const noexcept { return update_id_; }
+  void set_update_id(std::uint64_t id) noexcept { update_id_ = id; }
+
+ private:
+  static constexpr std::uint32_t kBlockLevels = 64;
+  // Prices and quantities apart: a lookup scans only the prices (8 sequential cache lines).
+  struct Block {
+    std::uint32_t size = 0;
+    std::int64_t prices[kBlockLevels];
+    std::int64_t qtys[kBlockLevels];
+  };
+  // One side; `bid` decides the order (bids ascending, asks descending: best at the back).
+  class Side {
+   public:
+    explicit Side(bool bid) : bid_(bid) {}
+    void reserve(std::size_t levels);
+    void clear() noexcept;
+    void set(Price price, Qty qty);
+    void bulk_load(std::span<const BookLevel> levels, bool best_first);  // strictly ordered input
+    [[nodiscard]] Qty qty_at(Price price) const noexcept;
+    [[nodiscard]] std::optional<BookLevel> best() const noexcept;
+    std::size_t top(std::span<BookLevel> out) const noexcept;
+    [[nodiscard]] std::size_t size() const noexcept { return count_; }
+    [[nodiscard]] bool before(Price a, Price b) const noexcept { return bid_ ? a < b : a > b; }
+
+   private:
+    std::size_t block_index(Price price) const noexcept;  // index into order_ (order_ non-empty)
+    std::size_t level_index(const Block& block, Price price) const noexcept;  // lower bound
+    std::uint32_t new_block();
+    void remove_block(std::size_t index);
+
+    bool bid_;
+    std::vector<Block> pool_;
+    std::vector<std::uint32_t> free_;
+    std::vector<std::uint32_t> order_;  // block ids, worst -> best
+    std::vector<Price> first_;          // first (worst) price of each block in order_
+    std::size_t count_ = 0;
+  };
+
+  Side& side_of(BookSide side) noexcept { return side == BookSide::Bid ? bids_ : asks_; }
+  const Side& side_of(BookSide side) const noexcept { return side == BookSide::Bid ? bids_ : asks_; }
+
+  Side bids_{true};
+  Side asks_{false};
+  std::uint64_t update_id_ = 0;
+};
+
+}  // namespace tb::book

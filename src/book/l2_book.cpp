@@ -1,0 +1,236 @@
+#include "tradingbot/book/l2_book.hpp"
+
+#include <algorithm>
+
+namespace tb::book {
+namespace {
+
+// Branch-free lower bound: index of the first element for which `less(element)` is false.
+// Binary searches over book levels are data dependent and mispredict constantly otherwise.
+template <class T, class Less>
+inline std::size_t lower_index(const T* first, std::size_t n, Less less) noexcept {
+  if (n == 0) return 0;
+  const T* base = first;
+  while (n > 1) {
+    const std::size_t half = n / 2;
+    base = less(base[half - 1]) ? base + half : base;
+    n -= half;
+  }
+  return static_cast<std::size_t>(base - first) + (less(*base) ? 1 : 0);
+}
+
+}  // namespace
+
+// ---- Side ----
+
+void L2Book::Side::reserve(std::size_t levels) {
+  // Worst case every block is half full after splits.
+  const std::size_t blocks = levels / (kBlockLevels / 2) + 2;
+  pool_.reserve(blocks);
+  free_.reserve(blocks);
+  order_.reserve(blocks);
+  first_.reserve(blocks);
+}
+
+void L2Book::Side::clear() noexcept {
+  for (std::uint32_t id : order_) free_.push_back(id);  // within reserved capacity
+  order_.clear();
+  first_.clear();
+  count_ = 0;
+}
+
+std::uint32_t L2Book::Side::new_block() {
+  if (!free_.empty()) {
+    const std::uint32_t id = free_.back();
+    free_.pop_back();
+    pool_[id].size = 0;
+    return id;
+  }
+  pool_.emplace_back();
+  return static_cast<std::uint32_t>(pool_.size() - 1);
+}
+
+void L2Book::Side::remove_block(std::size_t index) {
+  free_.push_back(order_[index]);
+  order_.erase(order_.begin() + static_cast<std::ptrdiff_t>(index));
+  first_.erase(first_.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+std::size_t L2Book::Side::block_index(Price price) const noexcept {
+  // Last block whose first price is not after `price`; block 0 when `price` precedes them all.
+  const std::int64_t p = price.raw();
+  const std::size_t after =
+      bid_ ? lower_index(first_.data(), first_.size(), [p](Price f) { return f.raw() <= p; })
+           : lower_index(first_.data(), first_.size(), [p](Price f) { return f.raw() >= p; });
+  return after == 0 ? 0 : after - 1;
+}
+
+std::size_t L2Book::Side::level_index(const Block& block, Price price) const noexcept {
+  // Count the levels before `price`: a branch-free sequential scan of at most 64 prices beats a
+  // binary search here, whose dependent loads miss L1 for the deep (rarely touched) blocks.
+  const std::int64_t p = price.raw();
+  std::size_t n = 0;
+  if (bid_) {
+    for (std::uint32_t k = 0; k < block.size; ++k) n += block.prices[k] < p ? 1 : 0;
+  } else {
+    for (std::uint32_t k = 0; k < block.size; ++k) n += block.prices[k] > p ? 1 : 0;
+  }
+  return n;
+}
+
+void L2Book::Side::set(Price price, Qty qty) {
+  if (order_.empty()) {
+    if (!qty.is_positive()) return;
+    const std::uint32_t id = new_block();
+    order_.push_back(id);
+    first_.push_back(price);
+    pool_[id].prices[0] = price.raw();
+    pool_[id].qtys[0] = qty.raw();
+    pool_[id].size = 1;
+    ++count_;
+    return;
+  }
+  std::size_t index = block_index(price);
+  Block* block = &pool_[order_[index]];
+  auto pos = static_cast<std::uint32_t>(level_index(*block, price));
+  if (pos < block->size && block->prices[pos] == price.raw()) {
+    if (qty.is_positive()) {
+      block->qtys[pos] = qty.raw();
+      return;
+    }
+    std::copy(block->prices + pos + 1, block->prices + block->size, block->prices + pos);
+    std::copy(block->qtys + pos + 1, block->qtys + block->size, block->qtys + pos);
+    --block->size;
+    --count_;
+    if (block->size == 0) {
+      remove_block(index);
+    } else if (pos == 0) {
+      first_[index] = Price::from_raw(block->prices[0]);
+    }
+    return;
+  }
+  if (!qty.is_positive()) return;  // erasing an absent level
+  if (block->size == kBlockLevels) {  // split: the upper half moves to a new block after this one
+    const std::uint32_t id = new_block();
+    block = &pool_[order_[index]];  // the pool may have moved
+    Block& upper = pool_[id];
+    constexpr std::uint32_t half = kBlockLevels / 2;
+    std::copy(block->prices + half, block->prices + kBlockLevels, upper.prices);
+    std::copy(block->qtys + half, block->qtys + kBlockLevels, upper.qtys);
+    upper.size = kBlockLevels - half;
+    block->size = half;
+    order_.insert(order_.begin() + static_cast<std::ptrdiff_t>(index + 1), id);
+    first_.insert(first_.begin() + static_cast<std::ptrdiff_t>(index + 1), Price::from_raw(upper.prices[0]));
+    if (pos > half) {
+      block = &upper;
+      pos -= half;
+      ++index;
+    }
+  }
+  std::copy_backward(block->prices + pos, block->prices + block->size, block->prices + block->size + 1);
+  std::copy_backward(block->qtys + pos, block->qtys + block->size, block->qtys + block->size + 1);
+  block->prices[pos] = price.raw();
+  block->qtys[pos] = qty.raw();
+  ++block->size;
+  ++count_;
+  if (pos == 0) first_[index] = price;
+}
+
+void L2Book::Side::bulk_load(std::span<const BookLevel> levels, bool best_first) {
+  constexpr std::uint32_t fill = kBlockLevels * 3 / 4;  // room for inserts before a split
+  const std::size_t n = levels.size();
+  Block* block = nullptr;
+  for (std::size_t k = 0; k < n; ++k) {
+    const BookLevel& l = best_first ? levels[n - 1 - k] : levels[k];
+    if (!l.qty.is_positive()) continue;
+    if (block == nullptr || block->size == fill) {
+      const std::uint32_t id = new_block();
+      order_.push_back(id);
+      first_.push_back(l.price);
+      block = &pool_[id];
+    }
+    block->prices[block->size] = l.price.raw();
+    block->qtys[block->size] = l.qty.raw();
+    ++block->size;
+    ++count_;
+  }
+}
+
+Qty L2Book::Side::qty_at(Price price) const noexcept {
+  if (order_.empty()) return Qty{};
+  const Block& block = pool_[order_[block_index(price)]];
+  const std::size_t pos = level_index(block, price);
+  return (pos < block.size && block.prices[pos] == price.raw()) ? Qty::from_raw(block.qtys[pos]) : Qty{};
+}
+
+std::optional<BookLevel> L2Book::Side::best() const noexcept {
+  if (order_.empty()) return std::nullopt;
+  const Block& block = pool_[order_.back()];
+  return BookLevel{Price::from_raw(block.prices[block.size - 1]), Qty::from_raw(block.qtys[block.size - 1])};
+}
+
+std::size_t L2Book::Side::top(std::span<BookLevel> out) const noexcept {
+  std::size_t n = 0;
+  for (auto id = order_.rbegin(); id != order_.rend() && n < out.size(); ++id) {
+    const Block& block = pool_[*id];
+    for (std::uint32_t k = block.size; k > 0 && n < out.size(); --k) {
+      out[n++] = BookLevel{Price::from_raw(block.prices[k - 1]), Qty::from_raw(block.qtys[k - 1])};
+    }
+  }
+  return n;
+}
+
+// ---- L2Book ----
+
+L2Book::L2Book(std::size_t reserve_levels_per_side) { reserve(reserve_levels_per_side); }
+
+void L2Book::reserve(std::size_t levels_per_side) {
+  bids_.reserve(levels_per_side);
+  asks_.reserve(levels_per_side);
+}
+
+void L2Book::clear() noexcept {
+  bids_.clear();
+  asks_.clear();
+  update_id_ = 0;
+}
+
+void L2Book::set_level(BookSide side, Price price, Qty qty) { side_of(side).set(price, qty); }
+
+void L2Book::apply_levels(BookSide side, std::span<const BookLevel> levels) {
+  Side& s = side_of(side);
+  for (const auto& l : levels) s.set(l.price, l.qty);
+}
+
+void L2Book::load_snapshot(std::span<const BookLevel> bids, std::span<const BookLevel> asks, std::uint64_t update_id) {
+  bids_.clear();
+  asks_.clear();
+  for (Side* s : {&bids_, &asks_}) {
+    const auto levels = s == &bids_ ? bids : asks;
+    bool forward = true;  // book order (worst first)
+    bool reverse = true;  // best first, as Binance sends
+    for (std::size_t i = 1; i < levels.size() && (forward || reverse); ++i) {
+      forward = forward && s->before(levels[i - 1].price, levels[i].price);
+      reverse = reverse && s->before(levels[i].price, levels[i - 1].price);
+    }
+    if (forward || reverse) {
+      s->bulk_load(levels, !forward);
+    } else {
+      for (const auto& l : levels) s->set(l.price, l.qty);  // any order, duplicates: last wins
+    }
+  }
+  update_id_ = update_id;
+}
+
+std::optional<BookLevel> L2Book::best_bid() const noexcept { return bids_.best(); }
+std::optional<BookLevel> L2Book::best_ask() const noexcept { return asks_.best(); }
+Qty L2Book::qty_at(BookSide side, Price price) const noexcept { return side_of(side).qty_at(price); }
+std::size_t L2Book::top(BookSide side, std::span<BookLevel> out) const noexcept { return side_of(side).top(out); }
+
+bool L2Book::crossed() const noexcept {
+  const auto bid = bids_.best();
+  const auto ask = asks_.best();
+  return bid && ask && bid->price >= ask->price;
+}
+
+}  // namespace tb::book

@@ -1,0 +1,145 @@
+// L2Book: level set/erase semantics, ordering, top-N, crossed check, big batches vs a std::map.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <random>
+#include <vector>
+
+#include "tradingbot/book/l2_book.hpp"
+
+using tb::Price;
+using tb::Qty;
+using tb::book::BookLevel;
+using tb::book::BookSide;
+using tb::book::L2Book;
+
+namespace {
+Price px(std::int64_t v) { return Price::from_raw(v); }
+Qty qt(std::int64_t v) { return Qty::from_raw(v); }
+BookLevel lvl(std::int64_t p, std::int64_t q) { return BookLevel{px(p), qt(q)}; }
+}  // namespace
+
+TEST_CASE("set, update and erase levels; best bid/ask", "[book]") {
+  L2Book book(16);
+  CHECK(!book.best_bid());
+  CHECK(!book.best_ask());
+  book.set_level(BookSide::Bid, px(100), qt(5));
+  book.set_level(BookSide::Bid, px(102), qt(1));
+  book.set_level(BookSide::Bid, px(101), qt(2));
+  book.set_level(BookSide::Ask, px(105), qt(3));
+  book.set_level(BookSide::Ask, px(103), qt(4));
+  REQUIRE(book.best_bid());
+  CHECK(*book.best_bid() == lvl(102, 1));
+  CHECK(*book.best_ask() == lvl(103, 4));
+  book.set_level(BookSide::Bid, px(102), qt(9));  // absolute quantity replaces
+  CHECK(book.best_bid()->qty == qt(9));
+  book.set_level(BookSide::Bid, px(102), qt(0));  // zero erases
+  CHECK(*book.best_bid() == lvl(101, 2));
+  book.erase_level(BookSide::Ask, px(999));  // erasing an absent level is normal
+  CHECK(book.ask_count() == 2);
+  CHECK(book.qty_at(BookSide::Ask, px(105)) == qt(3));
+  CHECK(book.qty_at(BookSide::Ask, px(104)) == qt(0));
+  CHECK(!book.crossed());
+}
+
+TEST_CASE("top-N copies best first and stops at the book's depth", "[book]") {
+  L2Book book;
+  for (int i = 1; i <= 30; ++i) {
+    book.set_level(BookSide::Bid, px(1000 - i), qt(i));
+    book.set_level(BookSide::Ask, px(1000 + i), qt(i));
+  }
+  std::vector<BookLevel> out(5);
+  REQUIRE(book.top(BookSide::Bid, out) == 5);
+  CHECK(out[0] == lvl(999, 1));
+  CHECK(out[4] == lvl(995, 5));
+  REQUIRE(book.top(BookSide::Ask, out) == 5);
+  CHECK(out[0] == lvl(1001, 1));
+  std::vector<BookLevel> big(100);
+  CHECK(book.top(BookSide::Ask, big) == 30);
+}
+
+TEST_CASE("crossed book is detected", "[book]") {
+  L2Book book;
+  book.set_level(BookSide::Bid, px(100), qt(1));
+  book.set_level(BookSide::Ask, px(101), qt(1));
+  CHECK(!book.crossed());
+  book.set_level(BookSide::Bid, px(101), qt(1));
+  CHECK(book.crossed());
+}
+
+TEST_CASE("snapshot load accepts best-first input, drops zeros, sets the update id", "[book]") {
+  L2Book book;
+  book.set_level(BookSide::Bid, px(1), qt(1));  // replaced entirely
+  std::vector<BookLevel> bids{lvl(100, 1), lvl(99, 0), lvl(98, 3)};
+  std::vector<BookLevel> asks{lvl(101, 2), lvl(102, 4)};
+  book.load_snapshot(bids, asks, 77);
+  CHECK(book.update_id() == 77);
+  CHECK(book.bid_count() == 2);
+  CHECK(*book.best_bid() == lvl(100, 1));
+  CHECK(book.qty_at(BookSide::Bid, px(1)) == qt(0));
+  CHECK(*book.best_ask() == lvl(101, 2));
+}
+
+TEST_CASE("large batches (merge path) and unordered batches match a std::map model", "[book]") {
+  std::mt19937_64 rng(42);
+  L2Book book(6000);
+  std::map<std::int64_t, std::int64_t> bids;
+  std::map<std::int64_t, std::int64_t> asks;
+  auto apply_model = [](std::map<std::int64_t, std::int64_t>& m, const std::vector<BookLevel>& levels) {
+    for (const auto& l : levels) {
+      if (l.qty.raw() > 0) {
+        m[l.price.raw()] = l.qty.raw();
+      } else {
+        m.erase(l.price.raw());
+      }
+    }
+  };
+  // A 5000-level snapshot, best first like Binance.
+  std::vector<BookLevel> sb;
+  std::vector<BookLevel> sa;
+  for (int i = 0; i < 5000; ++i) {
+    sb.push_back(lvl(100000 - 2 * i, 1 + i));
+    sa.push_back(lvl(100001 + 2 * i, 1 + i));
+  }
+  book.load_snapshot(sb, sa, 1);
+  apply_model(bids, sb);
+  apply_model(asks, sa);
+  for (int round = 0; round < 200; ++round) {
+    const std::size_t n = (round % 3 == 0) ? 1100 : static_cast<std::size_t>(rng() % 40);
+    std::vector<BookLevel> db;
+    std::vector<BookLevel> da;
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto q = static_cast<std::int64_t>(rng() % 3 == 0 ? 0 : rng() % 1000);
+      db.push_back(lvl(100000 - static_cast<std::int64_t>(rng() % 12000), q));
+      da.push_back(lvl(100001 + static_cast<std::int64_t>(rng() % 12000), q));
+    }
+    if (round % 2 == 0) {  // sorted best first, no duplicates: exercises the merge
+      std::sort(db.begin(), db.end(), [](auto& a, auto& b) { return a.price > b.price; });
+      db.erase(std::unique(db.begin(), db.end(), [](auto& a, auto& b) { return a.price == b.price; }), db.end());
+      std::sort(da.begin(), da.end(), [](auto& a, auto& b) { return a.price < b.price; });
+      da.erase(std::unique(da.begin(), da.end(), [](auto& a, auto& b) { return a.price == b.price; }), da.end());
+    }
+    book.apply_levels(BookSide::Bid, db);
+    book.apply_levels(BookSide::Ask, da);
+    apply_model(bids, db);
+    apply_model(asks, da);
+  }
+  REQUIRE(book.bid_count() == bids.size());
+  REQUIRE(book.ask_count() == asks.size());
+  std::vector<BookLevel> top(bids.size());
+  book.top(BookSide::Bid, top);
+  auto it = bids.rbegin();
+  for (const auto& l : top) {
+    REQUIRE(l.price.raw() == it->first);
+    REQUIRE(l.qty.raw() == it->second);
+    ++it;
+  }
+  std::vector<BookLevel> topa(asks.size());
+  book.top(BookSide::Ask, topa);
+  auto ia = asks.begin();
+  for (const auto& l : topa) {
+    REQUIRE(l.price.raw() == ia->first);
+    REQUIRE(l.qty.raw() == ia->second);
+    ++ia;
+  }
+}

@@ -1,0 +1,361 @@
+// StreamDecoder against every stream payload of binance-vectors.md section 2 (copied verbatim
+// as string literals), plus REST depth/error payloads and hostile input.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "tradingbot/exchange/binance/stream_decoder.hpp"
+
+using namespace tb::binance;
+using tb::Money;
+using tb::Price;
+using tb::Qty;
+using tb::Symbol;
+
+namespace {
+Price P(const char* s) { return *Price::parse(s); }
+Qty Q(const char* s) { return *Qty::parse(s); }
+Symbol S(const char* s) { return *Symbol::parse(s); }
+}  // namespace
+
+TEST_CASE("vectors: combined depthUpdate envelope and raw depthUpdate", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  for (const char* frame :
+       {R"({"stream":"bnbbtc@depth","data":{"e":"depthUpdate","E":1672515782136,"s":"BNBBTC","U":157,"u":160,"b":[["0.0024","10"]],"a":[["0.0026","100"]]}})",
+        R"({"e":"depthUpdate","E":1672515782136,"s":"BNBBTC","U":157,"u":160,"b":[["0.0024","10"]],"a":[["0.0026","100"]]})"}) {
+    REQUIRE(dec.decode_frame(frame, m) == DecodeStatus::Ok);
+    REQUIRE(m.kind == MessageKind::DepthDiff);
+    const auto& d = m.depth_diff;
+    CHECK(d.symbol == S("BNBBTC"));
+    CHECK(d.event_time_ms == 1672515782136);
+    CHECK(d.first_update_id == 157);
+    CHECK(d.final_update_id == 160);
+    REQUIRE(d.bids.size() == 1);
+    CHECK(d.bids[0].price == P("0.0024"));
+    CHECK(d.bids[0].qty == Q("10"));
+    REQUIRE(d.asks.size() == 1);
+    CHECK(d.asks[0].price == P("0.0026"));
+    CHECK(d.asks[0].qty == Q("100"));
+  }
+  CHECK(m.stream.empty());
+}
+
+TEST_CASE("vectors: serverShutdown raw and combined", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  REQUIRE(dec.decode_frame(R"({"e":"serverShutdown","E":1770123456789})", m) == DecodeStatus::Ok);
+  CHECK(m.kind == MessageKind::ServerShutdown);
+  CHECK(m.server_shutdown.event_time_ms == 1770123456789);
+  REQUIRE(dec.decode_frame(R"({"stream":"!serverShutdown","data":{"e":"serverShutdown","E":1770123456789}})", m) ==
+          DecodeStatus::Ok);
+  CHECK(m.kind == MessageKind::ServerShutdown);
+  CHECK(m.stream == "!serverShutdown");
+  CHECK(m.server_shutdown.event_time_ms == 1770123456789);
+}
+
+TEST_CASE("vectors: control responses", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  struct Case {
+    const char* json;
+    std::int64_t id;
+    JsonKind kind;
+    const char* result;
+  };
+  for (const Case& c : {Case{R"({"result":null,"id":1})", 1, JsonKind::Null, "null"},
+                        Case{R"({"result":null,"id":312})", 312, JsonKind::Null, "null"},
+                        Case{R"({"result":["btcusdt@aggTrade"],"id":3})", 3, JsonKind::Array, R"(["btcusdt@aggTrade"])"},
+                        Case{R"({"result":null,"id":5})", 5, JsonKind::Null, "null"},
+                        Case{R"({"result":true,"id":2})", 2, JsonKind::Bool, "true"}}) {
+    INFO(c.json);
+    REQUIRE(dec.decode_frame(c.json, m) == DecodeStatus::Ok);
+    CHECK(m.kind == MessageKind::ControlReply);
+    CHECK(m.control.has_id);
+    CHECK(m.control.id == c.id);
+    CHECK(m.control.result_kind == c.kind);
+    CHECK(m.control.result_json == c.result);
+  }
+  // The pretty-printed doc form (whitespace) decodes the same.
+  REQUIRE(dec.decode_frame("{\n    \"result\": null,\n    \"id\": 1\n}", m) == DecodeStatus::Ok);
+  CHECK(m.kind == MessageKind::ControlReply);
+  CHECK(m.control.result_json == "null");
+  // String ids are allowed by the protocol.
+  REQUIRE(dec.decode_frame(R"({"result":null,"id":"abc123"})", m) == DecodeStatus::Ok);
+  CHECK(m.control.id_is_string);
+  CHECK(m.control.id_string == "abc123");
+}
+
+TEST_CASE("vectors: control requests we send are valid JSON but not events", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  for (const char* json : {R"({"method":"SUBSCRIBE","params":["btcusdt@aggTrade","btcusdt@depth"],"id":1})",
+                           R"({"method":"UNSUBSCRIBE","params":["btcusdt@depth"],"id":312})",
+                           R"({"method":"LIST_SUBSCRIPTIONS","id":3})",
+                           R"({"method":"SET_PROPERTY","params":["combined",true],"id":5})",
+                           R"({"method":"GET_PROPERTY","params":["combined"],"id":2})"}) {
+    INFO(json);
+    REQUIRE(dec.decode_frame(json, m) == DecodeStatus::Ok);
+    CHECK(m.kind == MessageKind::ControlReply);  // shape {"id":..}: counted, never an event
+    CHECK(m.control.result_kind == JsonKind::Absent);
+  }
+}
+
+TEST_CASE("vectors: error frames", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  REQUIRE(dec.decode_frame(R"({"code":-1121,"msg":"Invalid symbol."})", m) == DecodeStatus::Ok);
+  CHECK(m.kind == MessageKind::ErrorReply);
+  CHECK(m.error.code == -1121);
+  CHECK(m.error.msg == "Invalid symbol.");
+  REQUIRE(dec.decode_frame(R"({"code":2,"msg":"Invalid request: \"id\" missing","id":7})", m) == DecodeStatus::Ok);
+  CHECK(m.kind == MessageKind::ErrorReply);
+  CHECK(m.error.code == 2);
+  CHECK(m.error.msg == "Invalid request: \"id\" missing");
+  CHECK(m.error.has_id);
+  CHECK(m.error.id == 7);
+}
+
+TEST_CASE("vectors: aggTrade", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  REQUIRE(dec.decode_frame(
+              R"({"e":"aggTrade","E":1672515782136,"s":"BNBBTC","a":12345,"p":"0.001","q":"100","f":100,"l":105,"T":1672515782136,"m":true,"M":true})",
+              m) == DecodeStatus::Ok);
+  REQUIRE(m.kind == MessageKind::AggTrade);
+  const auto& t = m.agg_trade;
+  CHECK(t.symbol == S("BNBBTC"));
+  CHECK(t.event_time_ms == 1672515782136);
+  CHECK(t.agg_trade_id == 12345);
+  CHECK(t.price == P("0.001"));
+  CHECK(t.qty == Q("100"));
+  CHECK(t.first_trade_id == 100);
+  CHECK(t.last_trade_id == 105);
+  CHECK(t.trade_time_ms == 1672515782136);
+  CHECK(t.buyer_is_maker);
+}
+
+TEST_CASE("vectors: trade", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  REQUIRE(dec.decode_frame(
+              R"({"e":"trade","E":1672515782136,"s":"BNBBTC","t":12345,"p":"0.001","q":"100","T":1672515782136,"m":true,"M":true})",
+              m) == DecodeStatus::Ok);
+  REQUIRE(m.kind == MessageKind::Trade);
+  CHECK(m.trade.symbol == S("BNBBTC"));
+  CHECK(m.trade.trade_id == 12345);
+  CHECK(m.trade.price == P("0.001"));
+  CHECK(m.trade.qty == Q("100"));
+  CHECK(m.trade.trade_time_ms == 1672515782136);
+  CHECK(m.trade.event_time_ms == 1672515782136);
+  CHECK(m.trade.buyer_is_maker);
+}
+
+TEST_CASE("vectors: kline with closed flag", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  REQUIRE(dec.decode_frame(
+              R"({"e":"kline","E":1672515782136,"s":"BNBBTC","k":{"t":1672515780000,"T":1672515839999,"s":"BNBBTC","i":"1m","f":100,"L":200,"o":"0.0010","c":"0.0020","h":"0.0025","l":"0.0015","v":"1000","n":100,"x":false,"q":"1.0000","V":"500","Q":"0.500","B":"123456"}})",
+              m) == DecodeStatus::Ok);
+  REQUIRE(m.kind == MessageKind::Kline);
+  const auto& k = m.kline;
+  CHECK(k.symbol == S("BNBBTC"));
+  CHECK(k.event_time_ms == 1672515782136);
+  CHECK(k.interval.view() == "1m");
+  CHECK(k.open_time_ms == 1672515780000);
+  CHECK(k.close_time_ms == 1672515839999);
+  CHECK(k.first_trade_id == 100);
+  CHECK(k.last_trade_id == 200);
+  CHECK(k.open == P("0.0010"));
+  CHECK(k.close == P("0.0020"));
+  CHECK(k.high == P("0.0025"));
+  CHECK(k.low == P("0.0015"));
+  CHECK(k.base_volume == Q("1000"));
+  CHECK(k.trade_count == 100);
+  CHECK(!k.closed);
+  CHECK(k.quote_volume == *Money::parse("1.0000"));
+  CHECK(k.taker_buy_base_volume == Q("500"));
+  CHECK(k.taker_buy_quote_volume == *Money::parse("0.500"));
+  // Closed flag true, via the combined stream.
+  REQUIRE(dec.decode_frame(
+              R"({"stream":"bnbbtc@kline_1m","data":{"e":"kline","E":1,"s":"BNBBTC","k":{"t":1,"T":2,"s":"BNBBTC","i":"1m","f":-1,"L":-1,"o":"1","c":"1","h":"1","l":"1","v":"0","n":0,"x":true,"q":"0","V":"0","Q":"0","B":"0"}}})",
+              m) == DecodeStatus::Ok);
+  CHECK(m.kline.closed);
+  CHECK(m.kline.first_trade_id == -1);
+}
+
+TEST_CASE("vectors: bookTicker (no e), raw and combined", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  for (const char* frame :
+       {R"({"u":400900217,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"})",
+        R"({"stream":"bnbusdt@bookTicker","data":{"u":400900217,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}})"}) {
+    REQUIRE(dec.decode_frame(frame, m) == DecodeStatus::Ok);
+    REQUIRE(m.kind == MessageKind::BookTicker);
+    const auto& t = m.book_ticker;
+    CHECK(t.symbol == S("BNBUSDT"));
+    CHECK(t.update_id == 400900217);
+    CHECK(t.bid_price == P("25.3519"));
+    CHECK(t.bid_qty == Q("31.21"));
+    CHECK(t.ask_price == P("25.3652"));
+    CHECK(t.ask_qty == Q("40.66"));
+  }
+}
+
+TEST_CASE("vectors: partial depth takes its symbol from the stream name", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  const char* payload = R"({"lastUpdateId":160,"bids":[["0.0024","10"]],"asks":[["0.0026","100"]]})";
+  REQUIRE(dec.decode_frame(std::string(R"({"stream":"bnbbtc@depth5@100ms","data":)") + payload + "}", m) ==
+          DecodeStatus::Ok);
+  REQUIRE(m.kind == MessageKind::PartialDepth);
+  CHECK(m.partial_depth.symbol == S("BNBBTC"));
+  CHECK(m.partial_depth.depth == 5);
+  CHECK(m.partial_depth.last_update_id == 160);
+  REQUIRE(m.partial_depth.bids.size() == 1);
+  CHECK(m.partial_depth.bids[0].price == P("0.0024"));
+  CHECK(m.partial_depth.asks[0].qty == Q("100"));
+  // A raw connection names its stream.
+  REQUIRE(dec.decode_frame(payload, m, "bnbbtc@depth20") == DecodeStatus::Ok);
+  REQUIRE(m.kind == MessageKind::PartialDepth);
+  CHECK(m.partial_depth.depth == 20);
+  CHECK(m.partial_depth.symbol == S("BNBBTC"));
+  // Without a stream name the same shape is a REST snapshot with unknown symbol.
+  REQUIRE(dec.decode_frame(payload, m) == DecodeStatus::Ok);
+  CHECK(m.kind == MessageKind::DepthSnapshot);
+  CHECK(m.depth_snapshot.symbol.empty());
+}
+
+TEST_CASE("vectors: REST depth snapshot, bare and in the recorder's envelope", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  const char* rest = R"({"lastUpdateId":1027024,"bids":[["4.00000000","431.00000000"]],"asks":[["4.00000200","12.00000000"]]})";
+  REQUIRE(dec.decode_depth_snapshot(rest, S("BNBBTC"), m) == DecodeStatus::Ok);
+  REQUIRE(m.kind == MessageKind::DepthSnapshot);
+  CHECK(m.depth_snapshot.symbol == S("BNBBTC"));
+  CHECK(m.depth_snapshot.last_update_id == 1027024);
+  CHECK(m.depth_snapshot.bids[0].price == P("4"));
+  CHECK(m.depth_snapshot.bids[0].qty == Q("431"));
+  CHECK(m.depth_snapshot.asks[0].price == P("4.000002"));
+  REQUIRE(dec.decode_frame(std::string(R"({"stream":"ethusdt@depthSnapshot","data":)") + rest + "}", m) ==
+          DecodeStatus::Ok);
+  CHECK(m.kind == MessageKind::DepthSnapshot);
+  CHECK(m.depth_snapshot.symbol == S("ETHUSDT"));
+}
+
+TEST_CASE("vectors: streams we do not turn into events decode as unsupported", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  struct Case {
+    const char* json;
+    const char* event;
+    const char* symbol;
+  };
+  for (const Case& c : {
+           Case{R"({"e":"referencePrice","s":"BAZUSD","r":"1.00","t":1770313263917})", "referencePrice", "BAZUSD"},
+           Case{R"({"e":"blockTrade","E":1772506983582,"s":"BNBBTC","t":582,"p":"0.052","q":"5838","T":1772506983321,"m":true})",
+                "blockTrade", "BNBBTC"},
+           Case{R"({"e":"24hrMiniTicker","E":1672515782136,"s":"BNBBTC","c":"0.0025","o":"0.0010","h":"0.0025","l":"0.0010","v":"10000","q":"18"})",
+                "24hrMiniTicker", "BNBBTC"},
+           Case{R"({"e":"24hrTicker","E":1672515782136,"s":"BNBBTC","p":"0.0015","P":"250.00","w":"0.0018","x":"0.0009","c":"0.0025","Q":"10","b":"0.0024","B":"10","a":"0.0026","A":"100","o":"0.0010","h":"0.0025","l":"0.0010","v":"10000","q":"18","O":0,"C":86400000,"F":0,"L":18150,"n":18151})",
+                "24hrTicker", "BNBBTC"},
+           Case{R"({"e":"1hTicker","E":1672515782136,"s":"BNBBTC","p":"0.0015","P":"250.00","o":"0.0010","h":"0.0025","l":"0.0010","c":"0.0025","w":"0.0018","v":"10000","q":"18","O":0,"C":1675216573749,"F":0,"L":18150,"n":18151})",
+                "1hTicker", "BNBBTC"},
+           Case{R"({"e":"avgPrice","E":1693907033000,"s":"BTCUSDT","i":"5m","w":"25776.86000000","T":1693907032213})",
+                "avgPrice", "BTCUSDT"},
+       }) {
+    INFO(c.json);
+    REQUIRE(dec.decode_frame(c.json, m) == DecodeStatus::Ok);
+    CHECK(m.kind == MessageKind::Unsupported);
+    CHECK(m.event_type == c.event);
+    CHECK(m.symbol == S(c.symbol));
+  }
+  CHECK(dec.stats().unsupported == 6);
+  CHECK(dec.stats().errors() == 0);
+}
+
+TEST_CASE("array streams are valid frames that are not decoded", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  const std::string mini =
+      R"({"e":"24hrMiniTicker","E":1672515782136,"s":"BNBBTC","c":"0.0025","o":"0.0010","h":"0.0025","l":"0.0010","v":"10000","q":"18"})";
+  REQUIRE(dec.decode_frame(R"({"stream":"!miniTicker@arr","data":[)" + mini + "," + mini + "]}", m) == DecodeStatus::Ok);
+  CHECK(m.kind == MessageKind::Unsupported);
+  CHECK(m.stream == "!miniTicker@arr");
+  REQUIRE(dec.decode_frame("[" + mini + "]", m) == DecodeStatus::Ok);
+  CHECK(m.kind == MessageKind::Unsupported);
+  CHECK(dec.decode_frame("[" + mini + "] x", m) == DecodeStatus::Malformed);
+}
+
+TEST_CASE("the doc's commented (javascript) form is not JSON and is rejected", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  CHECK(dec.decode_frame("{\n  \"e\": \"serverShutdown\", // Event type\n  \"E\": 1770123456789     // Event time\n}", m) ==
+        DecodeStatus::Malformed);
+  CHECK(m.kind == MessageKind::None);
+}
+
+TEST_CASE("every truncation of a frame is an error and yields no event", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  const std::string frame =
+      R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT","U":50093239189,"u":50093239202,"b":[["61737.63000000","0.00000000"],["61730.17000000","0.00000000"]],"a":[["61837.64000000","1.54698000"]]}})";
+  for (std::size_t n = 0; n < frame.size(); ++n) {
+    INFO(frame.substr(0, n));
+    const auto status = dec.decode_frame(frame.substr(0, n), m);
+    CHECK(status != DecodeStatus::Ok);
+    CHECK(m.kind == MessageKind::None);
+  }
+  CHECK(dec.stats().errors() == frame.size());
+  CHECK(dec.decode_frame(frame, m) == DecodeStatus::Ok);
+}
+
+TEST_CASE("hostile and wrong input: statuses and counters", "[exchange][decoder]") {
+  StreamDecoder::Options options;
+  options.max_frame_bytes = 4096;
+  options.max_levels_per_side = 3;
+  StreamDecoder dec(options);
+  DecodedMessage m;
+  CHECK(dec.decode_frame(std::string(5000, ' '), m) == DecodeStatus::Oversized);
+  CHECK(dec.decode_frame(
+            R"({"e":"depthUpdate","s":"X","U":1,"u":2,"b":[["1","1"],["2","1"],["3","1"],["4","1"]],"a":[]})", m) ==
+        DecodeStatus::Oversized);
+  CHECK(dec.decode_frame("", m) == DecodeStatus::Malformed);
+  CHECK(dec.decode_frame("not json", m) == DecodeStatus::Malformed);
+  CHECK(dec.decode_frame("[1,2", m) == DecodeStatus::Malformed);
+  CHECK(dec.decode_frame(R"({"stream":"!miniTicker@arr","data":[{"e":"24hrMiniTicker"})", m) ==
+        DecodeStatus::Malformed);
+  CHECK(dec.decode_frame(R"({"u":1,"s":"X","b":"1","B":"1","a":"1","A":"1"} trailing)", m) == DecodeStatus::Malformed);
+  CHECK(dec.decode_frame("{}", m) == DecodeStatus::BadField);
+  // A price that is not a fixed-point decimal string.
+  CHECK(dec.decode_frame(R"({"u":1,"s":"X","b":"1e5","B":"1","a":"2","A":"1"})", m) == DecodeStatus::BadField);
+  CHECK(dec.decode_frame(R"({"u":1,"s":"X","b":1.5,"B":"1","a":"2","A":"1"})", m) == DecodeStatus::BadField);
+  // Missing U; negative quantity; U > u.
+  CHECK(dec.decode_frame(R"({"e":"depthUpdate","s":"X","u":2,"b":[],"a":[]})", m) == DecodeStatus::BadField);
+  CHECK(dec.decode_frame(R"({"e":"depthUpdate","s":"X","U":1,"u":2,"b":[["1","-1"]],"a":[]})", m) ==
+        DecodeStatus::BadField);
+  CHECK(dec.decode_frame(R"({"e":"depthUpdate","s":"X","U":3,"u":2,"b":[],"a":[]})", m) == DecodeStatus::BadField);
+  // Stream name and payload disagree.
+  CHECK(dec.decode_frame(R"({"stream":"x@trade","data":{"e":"aggTrade","s":"X","a":1,"p":"1","q":"1","f":1,"l":1,"T":1}})",
+                         m) == DecodeStatus::BadField);
+  // Envelope without data.
+  CHECK(dec.decode_frame(R"({"stream":"x@trade"})", m) == DecodeStatus::BadField);
+  CHECK(m.kind == MessageKind::None);
+  const auto& st = dec.stats();
+  CHECK(st.oversized == 2);
+  CHECK(st.malformed == 5);
+  CHECK(st.bad_field == 8);
+  CHECK(st.ok == 0);
+}
+
+TEST_CASE("stream names", "[exchange][decoder]") {
+  CHECK(parse_stream_name("btcusdt@depth@100ms").kind == MessageKind::DepthDiff);
+  CHECK(parse_stream_name("btcusdt@depth").symbol == S("BTCUSDT"));
+  CHECK(parse_stream_name("btcusdt@depth10@100ms").partial_depth == 10);
+  CHECK(parse_stream_name("btcusdt@kline_1m").kind == MessageKind::Kline);
+  CHECK(parse_stream_name("btcusdt@bookTicker").kind == MessageKind::BookTicker);
+  CHECK(parse_stream_name("btcusdt@aggTrade").kind == MessageKind::AggTrade);
+  CHECK(parse_stream_name("btcusdt@trade").kind == MessageKind::Trade);
+  CHECK(parse_stream_name("!serverShutdown").kind == MessageKind::ServerShutdown);
+  CHECK(parse_stream_name("btcusdt@miniTicker").kind == MessageKind::Unsupported);
+}
