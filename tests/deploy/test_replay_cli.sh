@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `tradingbot replay` as a user runs it, on the real captures in ../shared/data/binance:
+# the summary JSON of ARCHITECTURE.md section 7, with the capture's known facts.
+source "$(dirname "$0")/lib.sh"
+data=$SOURCE_DIR/../shared/data/binance
+capture=$data/btcusdt_spot_20240808.capture.gz
+if [ ! -f "$capture" ]; then
+  echo "SKIP: $capture is missing (tests read the shared captures from ../shared/data/binance)"
+  exit 0
+fi
+"$TRADINGBOT" replay --config "$SOURCE_DIR/config/demo.toml" --summary "$WORK/summary.json" "$capture" >"$WORK/out.txt" ||
+  fail "replay failed: $(cat "$WORK/out.txt")"
+summary=$(cat "$WORK/summary.json")
+for fragment in '"messages":41249' '"BTCUSDT":{"synced":true' '"gaps":0' '"crossed":0' '"book_ticker_mismatches":0' \
+                '"paper":{"orders":0,"fills":0,"realized_pnl":"0"}'; do
+  echo "$summary" | grep -qF "$fragment" || fail "summary lacks $fragment: ${summary:0:400}"
+done
+checks=$(echo "$summary" | grep -oE '"book_ticker_checks":[0-9]+' | head -1 | cut -d: -f2)
+[ "$checks" -ge 300 ] || fail "only $checks bookTicker checks: the cross-check verified too little"
+levels=$(echo "$summary" | grep -oE '"bids":\[\[[^]]*\]' | head -1)
+[[ $levels =~ \[\"[0-9]+(\.[0-9]+)?\",\"[0-9]+(\.[0-9]+)?\" ]] || fail "bids are not exact decimal strings: $levels"
+pass "replay of the BTCUSDT capture: synced, no gap, $checks bookTicker checks, 0 mismatches"
+
+"$TRADINGBOT" replay --config "$SOURCE_DIR/config/demo.toml" --summary "$WORK/cf.json" \
+  "$data/cryptofeed_binance_ws.txt" "$data/cryptofeed_binance_http.txt" >/dev/null || fail "cryptofeed replay failed"
+for symbol in NKNUSDT BLZETH LRCBTC RUNEEUR; do
+  grep -qF "\"$symbol\":{\"synced\":true" "$WORK/cf.json" || fail "$symbol not synced in the cryptofeed replay"
+done
+pass "replay of the cryptofeed capture: all four symbols synced"
+
+set +e
+"$TRADINGBOT" replay --config "$SOURCE_DIR/config/demo.toml" "$WORK/missing.gz" 2>"$WORK/err.txt"
+rc=$?
+set -e
+[ "$rc" -ne 0 ] && grep -q 'missing.gz' "$WORK/err.txt" || fail "a missing capture is not a clear error"
+pass "missing capture reported"
