@@ -201,9 +201,10 @@ StoreStatsSnapshot Store::snapshot() const noexcept {
   return s;
 }
 
-bool Store::wait_idle(std::chrono::milliseconds timeout) const {
+bool Store::wait_idle(std::chrono::milliseconds timeout) {
   const Nanos deadline = monotonic_ns() + to_nanos(timeout);
   for (;;) {
+    producer_.pump();
     const auto s = snapshot();
     const bool journaled = s.journaled >= s.enqueued && s.queue_depth == 0 && s.overflow_depth == 0;
     if (journaled && (!s.db_enabled || (s.db_up && s.db_seq >= s.journal_seq))) return true;

@@ -33,6 +33,10 @@ struct FixedString {
 
   FixedString() noexcept = default;
   FixedString(std::string_view text) noexcept { assign(text); }  // NOLINT: implicit on purpose
+  FixedString& operator=(std::string_view text) noexcept {
+    assign(text);
+    return *this;
+  }
 
   // Copies at most N bytes; returns false (and keeps the first N bytes) when `text` is longer.
   bool assign(std::string_view text) noexcept {

@@ -91,8 +91,8 @@ class Store {
   [[nodiscard]] const StoreOptions& options() const noexcept { return options_; }
 
   // Test/shutdown helper: waits until everything enqueued is journaled and, when the database
-  // is up, committed. Returns false on timeout. Does not pump the overflow.
-  bool wait_idle(std::chrono::milliseconds timeout) const;
+  // is up, committed. Returns false on timeout. Pumps the overflow, so: the trading thread only.
+  bool wait_idle(std::chrono::milliseconds timeout);
 
  private:
   struct Writer;
