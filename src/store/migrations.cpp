@@ -11,7 +11,7 @@ constexpr std::string_view kV1 = R"SQL(
 CREATE FUNCTION tb_ts(ns bigint) RETURNS timestamptz LANGUAGE sql STABLE PARALLEL SAFE
   AS $$ SELECT to_timestamp(0) + (ns / 1000) * interval '1 microsecond' $$;
 CREATE FUNCTION tb_fx(raw bigint) RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  AS $$ SELECT raw::numeric / 100000000 $$;
+  AS $$ SELECT raw::numeric * 0.00000001 $$;
 
 CREATE TABLE store_progress (
   journal_id  text PRIMARY KEY,
@@ -90,7 +90,6 @@ CREATE TABLE fills (
 );
 CREATE INDEX fills_symbol_time ON fills (symbol, trade_time);
 CREATE INDEX fills_order ON fills (symbol, exchange_order_id);
-CREATE INDEX fills_client_order ON fills (client_order_id);
 
 CREATE TABLE positions (
   symbol          text PRIMARY KEY,
