@@ -202,6 +202,10 @@ bool PgSink::write(const SequencedRecord* records, std::size_t count, std::strin
     for (std::size_t i = 0; i < count; ++i) ++counts[records[i].record.index()];
     auto has = [&](RecordKind k) { return counts[static_cast<std::size_t>(k)] != 0; };
 
+    // Notice a connection the server closed (shutdown, crash, restart) before BEGIN: libpqxx
+    // 6.4 leaks the PGresult of a BEGIN that fails on a dead connection (seen under LSan).
+    // get_notifs() reads what the socket holds and throws broken_connection on EOF.
+    conn_->get_notifs();
     pqxx::work tx(*conn_);
     if (has(RecordKind::Kline) && month_of_now() != kline_month_) {
       tx.exec("SELECT tb_ensure_kline_partitions(now(), 2)");

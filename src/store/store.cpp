@@ -344,7 +344,12 @@ void Store::run() noexcept {
         }
         std::unique_lock lock(wake_mutex_);
         wake_.wait_for(lock, std::chrono::milliseconds(100));
-        if (stopping) break;  // cannot journal: give up at shutdown (the log says what is lost)
+        if (stopping) {  // cannot journal and asked to stop: say exactly what is lost
+          spdlog::critical("store: stopping with {} records that could not be journaled: they are LOST ({})",
+                           w.batch.size(), w.journal->last_error());
+          stats_.lost.fetch_add(w.batch.size(), relaxed);
+          break;
+        }
       }
       periodic(false);
       continue;
