@@ -147,10 +147,18 @@ std::string check_stream(const std::string& stream) {
          "kline_<interval>, miniTicker, ticker, ticker_<1h|4h|1d>, avgPrice)";
 }
 
+// Accepts "", a libpq URI (postgresql:// or postgres://) or a key=value conninfo string.
+std::string check_postgres_url(const std::string& url) {
+  if (url.empty()) return {};
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) return {};
+  if (url.find('=') != std::string::npos) return {};
+  return "must be a libpq URI (postgresql://user@host:5432/db) or key=value string (host=... dbname=...)";
+}
+
 Config build(const toml::table& root, std::string_view source_name) {
   Config cfg;
   cfg.source = std::string(source_name);
-  static const std::set<std::string, std::less<>> kSections = {"exchange", "market", "http", "trading", "log"};
+  static const std::set<std::string, std::less<>> kSections = {"exchange", "market", "http", "trading", "log", "store"};
   for (const auto& [key, node] : root) {
     if (kSections.count(key.str()) == 0) fail(key.str(), nullptr, "unknown section or key");
   }
@@ -231,6 +239,25 @@ Config build(const toml::table& root, std::string_view source_name) {
     s.integer("queue_size", cfg.log.queue_size, 64, 1 << 20);
     s.finish();
   }
+  {
+    Section s(root, "store");
+    // Not through the string() check: its error would print the value, password included.
+    s.string("postgres_url", cfg.store.postgres_url);
+    if (std::string why = check_postgres_url(cfg.store.postgres_url); !why.empty()) {
+      fail(s.full("postgres_url") + " = '" + redact_postgres_url(cfg.store.postgres_url) + "'", nullptr, why);
+    }
+    s.string("journal_dir", cfg.store.journal_dir, [](const std::string& v) -> std::string {
+      return v.empty() ? "must not be empty" : std::string();
+    });
+    s.integer("batch_size", cfg.store.batch_size, 1, 100'000);
+    s.integer("queue_capacity", cfg.store.queue_capacity, 16, 1 << 24);
+    if ((cfg.store.queue_capacity & (cfg.store.queue_capacity - 1)) != 0) {
+      fail(s.full("queue_capacity") + " = " + std::to_string(cfg.store.queue_capacity), nullptr,
+           "must be a power of two");
+    }
+    s.integer("flush_interval_ms", cfg.store.flush_interval_ms, 1, 10'000);
+    s.finish();
+  }
   return cfg;
 }
 
@@ -269,6 +296,36 @@ Result<std::pair<std::string, std::uint16_t>> parse_host_port(std::string_view t
     return Error{"port must be a number from 1 to 65535"};
   }
   return std::pair<std::string, std::uint16_t>{std::string(host), static_cast<std::uint16_t>(port)};
+}
+
+std::string redact_postgres_url(std::string_view url) {
+  std::string out(url);
+  if (out.find("://") != std::string::npos) {
+    // URI (any scheme, so a mistyped one is redacted too): scheme://[user[:password]@]host... ; the userinfo ends at the last '@' before the path.
+    const auto start = out.find("://") + 3;
+    const auto path = out.find_first_of("/?", start);
+    const auto at = out.rfind('@', path == std::string::npos ? std::string::npos : path);
+    if (at != std::string::npos && at >= start) {
+      const auto colon = out.find(':', start);
+      if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+    }
+  }
+  // key=value strings and URI query parameters: password=secret (quoted values may hold spaces).
+  for (std::size_t pos = out.find("password="); pos != std::string::npos; pos = out.find("password=", pos + 1)) {
+    if (pos > 0 && out[pos - 1] != ' ' && out[pos - 1] != '?' && out[pos - 1] != '&') continue;
+    const auto value = pos + 9;
+    std::size_t end = value;
+    if (end < out.size() && out[end] == '\'') {
+      ++end;
+      while (end < out.size() && out[end] != '\'') end += out[end] == '\\' ? 2U : 1U;
+      end = std::min(end + 1, out.size());
+    } else {
+      end = out.find_first_of(" &", value);
+      if (end == std::string::npos) end = out.size();
+    }
+    out.replace(value, end - value, "***");
+  }
+  return out;
 }
 
 Result<Endpoint> parse_endpoint(std::string_view url, std::initializer_list<std::string_view> schemes) {

@@ -109,3 +109,57 @@ TEST_CASE("the shipped example and demo configs are valid", "[config]") {
     CHECK(result.ok());
   }
 }
+
+TEST_CASE("[store] has documented defaults and reads every key", "[config][store]") {
+  auto defaults = parse_config("", "empty.toml");
+  REQUIRE(defaults.ok());
+  const auto& d = defaults.value().store;
+  CHECK(d.postgres_url.empty());
+  CHECK(d.journal_dir == "state/journal");
+  CHECK(d.batch_size == 1000);
+  CHECK(d.queue_capacity == 65536);
+  CHECK(d.flush_interval_ms == 50);
+
+  auto result = parse_config(R"(
+[store]
+postgres_url = "postgresql://bot@127.0.0.1:5432/tradingbot"
+journal_dir = "/var/lib/tradingbot/journal"
+batch_size = 500
+queue_capacity = 1024
+flush_interval_ms = 20
+)",
+                             "store.toml");
+  REQUIRE(result.ok());
+  const auto& s = result.value().store;
+  CHECK(s.postgres_url == "postgresql://bot@127.0.0.1:5432/tradingbot");
+  CHECK(s.journal_dir == "/var/lib/tradingbot/journal");
+  CHECK(s.batch_size == 500);
+  CHECK(s.queue_capacity == 1024);
+  CHECK(s.flush_interval_ms == 20);
+  CHECK(parse_config("[store]\npostgres_url = \"host=/tmp dbname=x\"\n", "kv.toml").ok());
+}
+
+TEST_CASE("[store] rejections name the key and never print the password", "[config][store]") {
+  CHECK(rejection("[store]\nqueue_capacity = 1000\n") == "test.toml: store.queue_capacity = 1000: must be a power of two");
+  CHECK(rejection("[store]\nbatch_size = 0\n") == "test.toml: store.batch_size = 0: must be between 1 and 100000");
+  CHECK(rejection("[store]\njournal_dir = \"\"\n").find("store.journal_dir") != std::string::npos);
+  CHECK(rejection("[store]\nflush_ms = 5\n") == "test.toml: store.flush_ms: unknown key");
+  const auto message = rejection("[store]\npostgres_url = \"mysql://u:hunter2@h/db\"\n");
+  CHECK(message.find("hunter2") == std::string::npos);
+  CHECK(message.find("store.postgres_url = 'mysql://u:***@h/db'") != std::string::npos);
+  CHECK(message.find("must be a libpq URI") != std::string::npos);
+  const auto kv = rejection("[store]\npostgres_url = \"hostonly password\"\n");
+  CHECK(kv.find("store.postgres_url") != std::string::npos);
+}
+
+TEST_CASE("redact_postgres_url hides passwords in every libpq spelling", "[config][store]") {
+  using tb::config::redact_postgres_url;
+  CHECK(redact_postgres_url("postgresql://bot:hunter2@db.example:5432/tb") == "postgresql://bot:***@db.example:5432/tb");
+  CHECK(redact_postgres_url("postgres://bot:p@ss@db/tb") == "postgres://bot:***@db/tb");
+  CHECK(redact_postgres_url("postgresql://bot@db/tb") == "postgresql://bot@db/tb");
+  CHECK(redact_postgres_url("postgresql://db/tb?user=bot&password=hunter2&sslmode=require") ==
+        "postgresql://db/tb?user=bot&password=***&sslmode=require");
+  CHECK(redact_postgres_url("host=db user=bot password=hunter2 dbname=tb") == "host=db user=bot password=*** dbname=tb");
+  CHECK(redact_postgres_url("host=db password='a b\\'c' dbname=tb") == "host=db password=*** dbname=tb");
+  CHECK(redact_postgres_url("") == "");
+}

@@ -69,6 +69,19 @@ struct LogConfig {
   std::int64_t queue_size = 8192;   // async queue; when full the oldest line is dropped and counted
 };
 
+// [store]: where orders, fills, positions and equity are persisted (store module).
+struct StoreConfig {
+  // libpq connection string, URI ("postgresql://user:pass@host:5432/db") or key=value form.
+  // "" means: use the standard PG* environment when PGHOST, PGDATABASE or PGSERVICE is set,
+  // else run without a database (journal only). Contains a secret when it has a password:
+  // print it only through redact_postgres_url().
+  std::string postgres_url;
+  std::string journal_dir = "state/journal";  // local append-only journal (covers DB outages)
+  std::int64_t batch_size = 1000;             // records per DB transaction / journal fsync
+  std::int64_t queue_capacity = 65536;        // trading -> store ring slots (power of two)
+  std::int64_t flush_interval_ms = 50;        // longest an idle store thread sleeps between drains
+};
+
 struct Config {
   std::string source;  // file the config was read from (for messages)
   ExchangeConfig exchange;
@@ -76,6 +89,7 @@ struct Config {
   HttpConfig http;
   TradingConfig trading;
   LogConfig log;
+  StoreConfig store;
 };
 
 // Parses and validates. The error is one line: "<source>: <key> = <value>: <reason>".
@@ -84,6 +98,9 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view source_
 
 // Splits "host:port" / "[v6]:port"; used for http.listen and by tests.
 Result<std::pair<std::string, std::uint16_t>> parse_host_port(std::string_view text);
+// Replaces the password in a libpq URI ("postgresql://u:secret@h/db") or key=value string
+// ("password=secret") with "***", for log lines and error messages.
+std::string redact_postgres_url(std::string_view url);
 // Parses "scheme://host[:port][/path]" allowing only the given schemes.
 Result<Endpoint> parse_endpoint(std::string_view url, std::initializer_list<std::string_view> schemes);
 
