@@ -7,6 +7,8 @@
 // Single-threaded: the engine's owner thread is the benchmark thread.
 #include <benchmark/benchmark.h>
 
+#include "allocation_counter.hpp"
+
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -19,26 +21,6 @@
 
 #include "tradingbot/book/matching_engine.hpp"
 
-namespace {
-
-std::uint64_t g_allocations = 0;  // single-threaded benchmark: a plain counter is enough
-
-// Out of line so GCC does not pair the inlined malloc/free with new/delete and warn
-// (-Wmismatched-new-delete): in this binary they are the same allocator.
-[[gnu::noinline]] void release(void* p) noexcept { std::free(p); }
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  ++g_allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { release(p); }
-void operator delete[](void* p) noexcept { release(p); }
-void operator delete(void* p, std::size_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t) noexcept { release(p); }
 
 namespace {
 
@@ -130,7 +112,7 @@ void BM_LiquibookWorkload(benchmark::State& state) {
     auto engine = std::make_unique<MatchingEngine>(rules(), listener, kCapacity);
     DepthKeeper depth;
     state.ResumeTiming();
-    const std::uint64_t allocs_before = g_allocations;
+    const std::uint64_t allocs_before = tb::bench::allocation_count();
     const double cpu_start = thread_cpu_seconds();
     const auto start = std::chrono::steady_clock::now();
     for (const NewOrder& o : orders) {
@@ -139,7 +121,7 @@ void BM_LiquibookWorkload(benchmark::State& state) {
     }
     const auto stop = std::chrono::steady_clock::now();
     cpu_seconds += thread_cpu_seconds() - cpu_start;
-    allocations += g_allocations - allocs_before;
+    allocations += tb::bench::allocation_count() - allocs_before;
     seconds += std::chrono::duration<double>(stop - start).count();
     processed += orders.size();
     trades += listener.trades;
@@ -171,7 +153,7 @@ void BM_LiquibookWorkloadLatency(benchmark::State& state) {
     auto engine = std::make_unique<MatchingEngine>(rules(), listener, kCapacity);
     DepthKeeper depth;
     state.ResumeTiming();
-    const std::uint64_t allocs_before = g_allocations;
+    const std::uint64_t allocs_before = tb::bench::allocation_count();
     for (const NewOrder& o : orders) {
       const auto t0 = std::chrono::steady_clock::now();
       benchmark::DoNotOptimize(engine->submit(o));
@@ -180,7 +162,7 @@ void BM_LiquibookWorkloadLatency(benchmark::State& state) {
       const auto ns = static_cast<std::size_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
       ++histogram[ns < kBuckets ? ns : kBuckets - 1];
     }
-    allocations += g_allocations - allocs_before;
+    allocations += tb::bench::allocation_count() - allocs_before;
     processed += orders.size();
     state.PauseTiming();
     engine.reset();

@@ -3,6 +3,8 @@
 // and the allocs/op counter shows whether a warm builder allocates (it should not).
 #include <benchmark/benchmark.h>
 
+#include "allocation_counter.hpp"
+
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -12,22 +14,6 @@
 #include "tradingbot/exchange/binance/signer.hpp"
 #include "tradingbot/exchange/binance/ws_api_request.hpp"
 
-namespace {
-std::atomic<long> g_allocs{0};
-}  // namespace
-
-// Counting replacement of the global operator new/delete (malloc/free underneath, as libstdc++'s
-// defaults are); GCC cannot see that the pair matches.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 using namespace tb::binance;
 
@@ -56,11 +42,11 @@ NewOrder sample_order() {
 template <class Build>
 void run(benchmark::State& state, const char* target, Build build) {
   build(0);  // warm the buffers
-  const long before = g_allocs.load();
+  const std::uint64_t before = tb::bench::allocation_count();
   std::int64_t ts = 1'700'000'000'000;
   for (auto _ : state) build(++ts);
   state.counters["allocs/op"] =
-      benchmark::Counter(static_cast<double>(g_allocs.load() - before), benchmark::Counter::kAvgIterations);
+      benchmark::Counter(static_cast<double>(tb::bench::allocation_count() - before), benchmark::Counter::kAvgIterations);
   state.SetLabel(target);
 }
 

@@ -10,24 +10,9 @@
 
 #include <new>
 
+#include "allocation_counter.hpp"
 #include "tradingbot/http/server.hpp"
 
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-}  // namespace
-
-// Counting replacements of the global allocation functions (malloc/free are the pair in use;
-// GCC's mismatch warning does not apply).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 int main(int argc, char** argv) {
   tb::config::HttpConfig config;
@@ -52,10 +37,10 @@ int main(int argc, char** argv) {
   std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(started.value()));
   std::fflush(stdout);
 
-  const std::uint64_t allocations_at_start = g_allocations.load();
+  const std::uint64_t allocations_at_start = tb::bench::allocation_count();
   int received = 0;
   sigwait(&signals, &received);
-  const std::uint64_t allocations_while_serving = g_allocations.load() - allocations_at_start;
+  const std::uint64_t allocations_while_serving = tb::bench::allocation_count() - allocations_at_start;
   server.stop();
   const auto stats = server.stats();
   std::printf("allocations=%llu (%.4f per request; per-connection buffers included)\n",

@@ -3,6 +3,8 @@
 // (as Response::body is per connection) rendering must not allocate once warm.
 #include <benchmark/benchmark.h>
 
+#include "allocation_counter.hpp"
+
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -12,22 +14,6 @@
 #include "tradingbot/http/prometheus_writer.hpp"
 #include "tradingbot/http/server_stats.hpp"
 
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-}  // namespace
-
-// Counting replacements of the global allocation functions. GCC flags free() in a replaced
-// operator delete as mismatched; here malloc/free are exactly the pair in use.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace {
 
@@ -44,14 +30,14 @@ void render_book(std::string& out) {
 void BM_JsonBook20(benchmark::State& state) {
   std::string out;
   render_book(out);  // warm the capacity
-  const auto before = g_allocations.load();
+  const auto before = tb::bench::allocation_count();
   for (auto _ : state) {
     out.clear();
     render_book(out);
     benchmark::DoNotOptimize(out.data());
   }
   state.counters["allocs_per_iter"] =
-      benchmark::Counter(static_cast<double>(g_allocations.load() - before) / static_cast<double>(state.iterations()));
+      benchmark::Counter(static_cast<double>(tb::bench::allocation_count() - before) / static_cast<double>(state.iterations()));
   state.SetBytesProcessed(static_cast<std::int64_t>(static_cast<std::size_t>(state.iterations()) * out.size()));
 }
 BENCHMARK(BM_JsonBook20);

@@ -6,6 +6,8 @@
 //  - PriceCache::get at 1000 symbols.
 // Run from the project root: ./build/bench_market   (needs ../shared/data/binance)
 #include <benchmark/benchmark.h>
+
+#include "allocation_counter.hpp"
 #include <simdjson.h>
 
 #include <algorithm>
@@ -22,33 +24,6 @@
 #include "tradingbot/exchange/binance/market_pipeline.hpp"
 #include "tradingbot/market/capture.hpp"
 
-// ---- allocation counting (this binary only) ----
-// GCC cannot see that every pointer freed here came from the malloc in operator new below.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-static std::uint64_t g_allocations = 0;
-void* operator new(std::size_t n) {
-  ++g_allocations;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, std::align_val_t al) {
-  ++g_allocations;
-  const auto a = static_cast<std::size_t>(al);
-  if (void* p = std::aligned_alloc(a, (n + a - 1) / a * a)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t al) { return operator new(n, al); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace {
 
@@ -280,9 +255,9 @@ void report_extras() {
     MarketDataPipeline p(pipeline_options());
     const std::size_t warm = 1000;
     for (std::size_t i = 0; i < warm; ++i) feed(p, c, c.lines[i]);
-    const std::uint64_t before = g_allocations;
+    const std::uint64_t before = tb::bench::allocation_count();
     for (std::size_t i = warm; i < c.lines.size(); ++i) feed(p, c, c.lines[i]);
-    const std::uint64_t allocs = g_allocations - before;
+    const std::uint64_t allocs = tb::bench::allocation_count() - before;
     std::printf("heap allocations after warm-up: %llu over %zu messages = %.6f per message\n",
                 static_cast<unsigned long long>(allocs), c.lines.size() - warm,
                 static_cast<double>(allocs) / static_cast<double>(c.lines.size() - warm));

@@ -4,6 +4,8 @@
 // benchmark reports allocs/iter (expected 0 once warm).
 #include <benchmark/benchmark.h>
 
+#include "allocation_counter.hpp"
+
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -13,38 +15,6 @@
 #include "tradingbot/oms/position_book.hpp"
 #include "tradingbot/risk/risk_gate.hpp"
 
-namespace {
-std::atomic<std::uint64_t> g_allocs{0};
-}  // namespace
-
-// GCC 12 flags free() in a replacement operator delete as mismatched with operator new once both
-// are inlined; they are a matched malloc/free pair by construction.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-void* operator new(std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace {
 
@@ -131,13 +101,13 @@ void BM_RiskCheck(benchmark::State& state) {
   risk::Exposure ex;
   ex.position = *Qty::parse("0.01");
   std::uint64_t k = 0;
-  const std::uint64_t before = g_allocs.load();
+  const std::uint64_t before = tb::bench::allocation_count();
   for (auto _ : state) {
     rig.now += kStep;
     const auto r = rig.gate.check_order(intent(k++), ex, rig.now);
     benchmark::DoNotOptimize(r);
   }
-  state.counters["allocs/iter"] = benchmark::Counter(static_cast<double>(g_allocs.load() - before) / static_cast<double>(state.iterations()));
+  state.counters["allocs/iter"] = benchmark::Counter(static_cast<double>(tb::bench::allocation_count() - before) / static_cast<double>(state.iterations()));
 }
 BENCHMARK(BM_RiskCheck);
 
@@ -153,7 +123,7 @@ void BM_SubmitIntent(benchmark::State& state) {
     const auto r = rig.om.submit(intent(k++), rig.now);
     if (r.accepted()) (void)rig.om.on_place_rejected(r.order->client_id, -2010, rig.now);
   }
-  const std::uint64_t before = g_allocs.load();
+  const std::uint64_t before = tb::bench::allocation_count();
   for (auto _ : state) {
     rig.now += kStep;
     const auto r = rig.om.submit(intent(k++), rig.now);
@@ -163,7 +133,7 @@ void BM_SubmitIntent(benchmark::State& state) {
       ++rejected;
     }
   }
-  state.counters["allocs/iter"] = benchmark::Counter(static_cast<double>(g_allocs.load() - before) / static_cast<double>(state.iterations()));
+  state.counters["allocs/iter"] = benchmark::Counter(static_cast<double>(tb::bench::allocation_count() - before) / static_cast<double>(state.iterations()));
   state.counters["rejected"] = static_cast<double>(rejected);
 }
 // Arg = order pool size: 4096 (default config; the recycled slot is cold in cache) and 256.
@@ -206,9 +176,9 @@ void BM_OrderLifecycle(benchmark::State& state) {
     ++exchange_id;
   };
   for (int i = 0; i < 70'000; ++i) one();  // past the trade-id ring and the order pool
-  const std::uint64_t before = g_allocs.load();
+  const std::uint64_t before = tb::bench::allocation_count();
   for (auto _ : state) one();
-  state.counters["allocs/iter"] = benchmark::Counter(static_cast<double>(g_allocs.load() - before) / static_cast<double>(state.iterations()));
+  state.counters["allocs/iter"] = benchmark::Counter(static_cast<double>(tb::bench::allocation_count() - before) / static_cast<double>(state.iterations()));
   state.counters["failures"] = static_cast<double>(failures);
 }
 BENCHMARK(BM_OrderLifecycle)->Arg(4096)->Arg(256);
