@@ -201,8 +201,10 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
 // `max_connection_age`, before the 24 h cut) opens a second connection to the same target and
 // switches to it when its first message arrives, then closes the old one. Until the switch the
 // old connection keeps delivering; after it only the new one does. Nothing is lost if both see
-// the same broadcast stream; messages around the switch may be delivered twice (consumers such
-// as the depth synchroniser already ignore update ids they have applied).
+// the same broadcast stream. The new connection may start a little BEHIND the old one (its first
+// frame can be older than the old connection's last), so the messages of the overlap can be
+// delivered twice, once from each connection, in one backwards step at the switch: consumers
+// must drop what they have already applied (the depth synchroniser does, by update id).
 // Same thread rules as WebSocketClient: the io_context's thread only.
 struct ReconnectingOptions {
   WebSocketOptions ws;
