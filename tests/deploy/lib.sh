@@ -38,6 +38,7 @@ wait_http() {
     curl -s -o /dev/null --max-time 1 "$url" && return 0
     sleep 0.05
   done
+  [ -f "$WORK/daemon.log" ] && { echo "--- daemon log:" >&2; cat "$WORK/daemon.log" >&2; }
   fail "$url did not answer within ${limit}s"
 }
 
