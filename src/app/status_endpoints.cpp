@@ -3,22 +3,17 @@
 #include <string>
 
 #include "tradingbot/app/logging.hpp"
+#include "tradingbot/core/fixed_point.hpp"
 #include "tradingbot/http/json_writer.hpp"
 #include "tradingbot/http/prometheus_writer.hpp"
 
 namespace tb::app {
 namespace {
 
-// Nanoseconds as a decimal number of the given unit with 3 decimals, e.g. seconds "12.345".
-std::string fixed3(Nanos value, Nanos unit) {
-  const Nanos milli_units = value / (unit / 1000);
-  std::string out = std::to_string(milli_units / 1000) + ".";
-  const auto frac = std::to_string((milli_units < 0 ? -milli_units : milli_units) % 1000);
-  out.append(3 - frac.size(), '0');
-  out += frac;
-  if (milli_units < 0 && milli_units / 1000 == 0) out.insert(out.begin(), '-');
-  return out;
-}
+// A duration as an exact decimal with 3 places, through core's fixed-point printer (1e-8 units,
+// truncated toward zero). Milliseconds: ns * 100 units, exact for durations under ~2.9 years.
+std::string seconds3(Nanos ns) { return fixed_to_string(ns / 10, 3); }
+std::string millis3(Nanos ns) { return fixed_to_string(ns * 100, 3); }
 
 Nanos loop_lag_ns(const LoopHeartbeat& heartbeat) {
   const Nanos beat = heartbeat.last_beat_mono_ns.load(std::memory_order_acquire);
@@ -54,7 +49,7 @@ void add_status_endpoints(http::Router& router, StatusSources sources) {
     http::JsonWriter json(response.body);
     json.begin_object();
     json.member("status", alive ? "ok" : "stalled");
-    json.key("loop_lag_ms").raw_number(fixed3(lag, kNanosPerMilli));
+    json.key("loop_lag_ms").raw_number(millis3(lag));
     json.end_object();
   });
 
@@ -87,12 +82,12 @@ void add_status_endpoints(http::Router& router, StatusSources sources) {
     json.begin_object();
     json.member("version", status->version);
     json.member("mode", config::to_string(status->mode));
-    json.key("uptime_s").raw_number(fixed3(wall_clock_ns() - status->started_wall_ns, kNanosPerSecond));
+    json.key("uptime_s").raw_number(seconds3(wall_clock_ns() - status->started_wall_ns));
     json.member("halted", status->halted);
     json.key("loop").begin_object();
-    json.key("lag_ms").raw_number(fixed3(loop_lag_ns(*heartbeat), kNanosPerMilli));
+    json.key("lag_ms").raw_number(millis3(loop_lag_ns(*heartbeat)));
     json.member("heartbeats", status->loop_iterations);
-    json.key("snapshot_age_ms").raw_number(fixed3(monotonic_ns() - status->published_mono_ns, kNanosPerMilli));
+    json.key("snapshot_age_ms").raw_number(millis3(monotonic_ns() - status->published_mono_ns));
     json.end_object();
     write_symbol_states(json, *status);
     json.key("ready_reasons").begin_array();
@@ -115,11 +110,12 @@ void add_status_endpoints(http::Router& router, StatusSources sources) {
   router.get("/metrics", [published, heartbeat, http_stats](const http::Request&, http::Response& response) {
     response.content_type = std::string(http::kPrometheusContentType);
     const auto status = published->load();
+    const Nanos lag = loop_lag_ns(*heartbeat);  // read once: "up" and the lag must agree
     http::PrometheusWriter metrics(response.body);
     metrics.family("up", "1 while the trading loop is beating", http::MetricType::Gauge)
-        .sample(loop_lag_ns(*heartbeat) < kLoopStallAfterNs ? 1 : 0);
+        .sample(lag < kLoopStallAfterNs ? 1 : 0);
     metrics.family("loop_lag_seconds", "Age of the trading loop's last heartbeat", http::MetricType::Gauge)
-        .sample_raw({}, fixed3(loop_lag_ns(*heartbeat), kNanosPerSecond));
+        .sample_raw({}, seconds3(lag));
     if (status) {
       metrics.family("build_info", "Version of the running binary", http::MetricType::Gauge)
           .sample({{"version", status->version}}, 1);
