@@ -11,6 +11,7 @@
 #include "tradingbot/app/logging.hpp"
 #include "tradingbot/app/status.hpp"
 #include "tradingbot/app/status_endpoints.hpp"
+#include "tradingbot/app/store_service.hpp"
 #include "tradingbot/app/systemd_notifier.hpp"
 #include "tradingbot/app/version.hpp"
 #include "tradingbot/core/clock.hpp"
@@ -36,6 +37,13 @@ struct Daemon::Impl {
     spdlog::info("tradingbot {} starting: mode={} config={} http={}", version_string(),
                  config::to_string(config.trading.mode), config_path, config.http.listen);
     started_wall_ns = wall_clock_ns();
+    // Persistence first: recovered positions/open orders must be there before trading arms.
+    auto opened_store = StoreService::open(config, config_path, trading);
+    if (!opened_store) {
+      spdlog::critical("{}", opened_store.error().message);
+      return false;
+    }
+    store = std::move(opened_store).value();
     publish_status();
 
     http::Router router;
@@ -68,6 +76,7 @@ struct Daemon::Impl {
       return;
     }
     spdlog::info("received {}, stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+    stop_reason = signal_number == SIGTERM ? "SIGTERM" : "SIGINT";
     stop();
   }
 
@@ -106,6 +115,7 @@ struct Daemon::Impl {
     notifier.status("stopping");
     heartbeat_timer.cancel();
     signals.cancel();
+    if (store) store->cancel_timers();
     // Stop serving before the state it reads goes away; joins the HTTP thread.
     if (http_server) http_server->stop();
   }
@@ -135,6 +145,7 @@ struct Daemon::Impl {
     status->loop_iterations = loop_iterations;
     status->halted = halted;
     status->config_reloads = config_reloads;
+    if (store) status->store = store->status();
     // No market-data connection runs yet, so no book can be in sync: say so per symbol.
     for (const Symbol& symbol : config.market.symbols) {
       status->symbols.push_back(SymbolStatus{symbol});
@@ -152,6 +163,8 @@ struct Daemon::Impl {
   Published<DaemonStatus> published;
   LoopHeartbeat heartbeat;
   std::unique_ptr<http::Server> http_server;  // its own thread; reads `published` and `heartbeat`
+  std::unique_ptr<StoreService> store;        // persistence; its own store thread
+  std::string stop_reason = "stopped";
   Nanos started_wall_ns = 0;
   Nanos last_watchdog_ns = 0;
   std::uint64_t loop_iterations = 0;
@@ -168,6 +181,8 @@ Daemon::~Daemon() = default;
 int Daemon::run() {
   if (!impl_->start()) return 3;
   impl_->trading.run();
+  // The trading loop has made its last enqueue: journal everything, give the DB a grace.
+  if (impl_->store) impl_->store->stop(impl_->stop_reason);
   spdlog::info("tradingbot stopped");
   return 0;
 }

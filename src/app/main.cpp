@@ -13,6 +13,8 @@
 #include "tradingbot/app/version.hpp"
 #include "tradingbot/config/config.hpp"
 #include "tradingbot/exchange/binance/replay.hpp"
+#include "tradingbot/store/migrations.hpp"
+#include "tradingbot/store/store.hpp"
 
 namespace {
 
@@ -98,6 +100,77 @@ int run_replay_command(const std::string& config_path, const std::string& symbol
   return kExitOk;
 }
 
+// libpq/libpqxx messages span lines; the CLI prints one line per problem.
+std::string one_line(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+// The database schema as --check reports it. Returns the line (empty without a database) to print on stdout, or (in
+// `problem`) the one line naming store.postgres_url when the daemon could not use the
+// database (a schema newer than this binary). An unreachable database is not a config error:
+// the daemon starts anyway and journals locally.
+std::string check_schema(const tb::config::Config& cfg, std::string& problem) {
+  const auto options = tb::store::StoreOptions::from_config(cfg.store);
+  if (!options.conninfo) return {};  // journal only: nothing to report
+  const std::string where = options.describe_database();
+  auto state = tb::store::inspect_schema(*options.conninfo);
+  if (!state) {
+    return "store: database " + where + " unreachable (" + one_line(state.error().message) +
+           "); the daemon would journal locally until it answers";
+  }
+  if (state.value().newer_than_binary()) {
+    problem = cfg.source + ": store.postgres_url = '" + where + "': database " + state.value().describe() +
+              ": upgrade tradingbot";
+    return {};
+  }
+  return "store: database " + where + ": " + state.value().describe() +
+         (state.value().up_to_date() ? "" : " (applied at daemon start or by `tradingbot migrate`)");
+}
+
+// `tradingbot migrate`: applies every pending schema migration to the configured database and
+// prints the schema state before and after.
+int run_migrate_command(const std::string& config_path) {
+  auto cfg = tb::config::load_config_file(config_path);
+  if (!cfg) {
+    std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
+    return kExitBadConfig;
+  }
+  const auto options = tb::store::StoreOptions::from_config(cfg->store);
+  if (!options.conninfo) {
+    std::fprintf(stderr,
+                 "%s: store.postgres_url is empty and PGHOST/PGDATABASE/PGSERVICE are not set: no database to "
+                 "migrate\n",
+                 config_path.c_str());
+    return kExitBadConfig;
+  }
+  const std::string where = options.describe_database();
+  auto before = tb::store::inspect_schema(*options.conninfo);
+  if (!before) {
+    std::fprintf(stderr, "tradingbot migrate: database %s: %s\n", where.c_str(),
+                 one_line(before.error().message).c_str());
+    return kExitRuntime;
+  }
+  if (before.value().newer_than_binary()) {
+    std::fprintf(stderr, "tradingbot migrate: database %s: %s: upgrade tradingbot\n",
+                 where.c_str(), before.value().describe().c_str());
+    return kExitRuntime;
+  }
+  auto after = tb::store::migrate_schema(*options.conninfo);
+  if (!after) {
+    std::fprintf(stderr, "tradingbot migrate: database %s: %s\n", where.c_str(),
+                 one_line(after.error().message).c_str());
+    return kExitRuntime;
+  }
+  std::printf("database %s: %s (was version %d, applied %d migration(s))\n", where.c_str(),
+              after.value().describe().c_str(), before.value().current,
+              after.value().current - before.value().current);
+  return kExitOk;
+}
+
 int run_daemon(const std::string& config_path) {
   auto cfg = load_or_report(config_path);
   if (!cfg) return kExitBadConfig;
@@ -150,9 +223,14 @@ int main(int argc, char** argv) {
   auto* sim = app.add_subcommand("sim", "Run the Binance-compatible exchange simulator");
   sim->add_option("--config", sim_config, "TOML configuration file")->required();
 
+  std::string migrate_config;
+  auto* migrate = app.add_subcommand("migrate", "Apply pending database schema migrations and report the schema state");
+  migrate->add_option("--config", migrate_config, "TOML configuration file")->required();
+
   app.require_subcommand(0, 1);
   CLI11_PARSE(app, argc, argv);
 
+  if (migrate->parsed()) return run_migrate_command(migrate_config);
   if (replay->parsed()) return run_replay_command(replay_config, replay_symbol, replay_summary, replay_captures);
   if (record->parsed() || sim->parsed()) {
     const char* name = record->parsed() ? "record" : "sim";
@@ -167,8 +245,15 @@ int main(int argc, char** argv) {
   if (check_only) {
     auto cfg = load_or_report(config_path);
     if (!cfg) return kExitBadConfig;
+    std::string problem;
+    const std::string schema = check_schema(*cfg, problem);
+    if (!problem.empty()) {
+      std::fprintf(stderr, "%s\n", problem.c_str());
+      return kExitBadConfig;
+    }
     std::printf("%s: configuration is valid (mode=%s, %zu symbols)\n", config_path.c_str(),
                 std::string(tb::config::to_string(cfg->trading.mode)).c_str(), cfg->market.symbols.size());
+    if (!schema.empty()) std::printf("%s\n", schema.c_str());
     return kExitOk;
   }
   return run_daemon(config_path);

@@ -325,7 +325,7 @@ void Store::run() noexcept {
     }
     if (!w.batch.empty()) {
       if (w.journal->append(w.batch.data(), w.batch.size())) {
-        stats_.journaled.fetch_add(w.batch.size(), relaxed);
+        stats_.journaled.fetch_add(w.batch.size(), std::memory_order_release);
         stats_.journal_seq.store(w.journal->last_seq(), relaxed);
         stats_.journal_bytes.store(w.journal->size_bytes(), relaxed);
         if (w.sink && w.db_up) {

@@ -11,6 +11,7 @@
 #include "tradingbot/config/config.hpp"
 #include "tradingbot/core/clock.hpp"
 #include "tradingbot/core/symbol.hpp"
+#include "tradingbot/store/stats.hpp"
 
 namespace tb::app {
 
@@ -21,6 +22,14 @@ struct SymbolStatus {
   std::uint64_t last_update_id = 0;
   std::uint64_t resyncs = 0;
   std::uint64_t gaps = 0;
+};
+
+// The store (persistence) as /status and /metrics show it: see app/store_service.hpp.
+struct StoreStatus {
+  bool running = false;      // the store thread is up
+  std::string database;      // "postgresql://bot:***@db/tb", "PG* environment", "none (journal only)"
+  std::string run_id;        // this run's row in the runs table
+  store::StoreStatsSnapshot stats;
 };
 
 struct DaemonStatus {
@@ -35,6 +44,7 @@ struct DaemonStatus {
   std::vector<std::string> not_ready_reasons;
   std::vector<SymbolStatus> symbols;
   std::uint64_t config_reloads = 0;
+  StoreStatus store;
 };
 
 // Liveness is separate from the snapshot: the trading loop stamps this every heartbeat, so a

@@ -8,10 +8,16 @@
 // store thread backfills from the journal in sequence order from the database's applied_seq,
 // so each record is committed exactly once. Journal segments wholly committed are pruned.
 //
-// Durability contract: a record is durable once the journal holds it (stats().journal_seq);
-// with the default flush interval that is within ~50 ms plus one fsync of enqueue. A SIGKILL
-// loses at most the records still in the ring (not yet journaled); for fills those are
-// recovered by reconciliation from the exchange (RecoveredState::last_fills says where).
+// Durability contract. A record is ACKNOWLEDGED once the store thread has appended it to the
+// journal and fdatasync()ed the batch: acknowledged(ticket) for the ticket last_ticket()
+// returned right after its enqueue() (tickets count the records this Store accepted, in
+// order; dropped samples get none). With the default flush interval that is within ~50 ms
+// plus one fsync of the enqueue. An acknowledged record survives a SIGKILL, a power cut and a
+// database outage, and reaches PostgreSQL exactly once (store_progress per journal id; fills
+// also unique on (symbol, trade_id)), at the latest by backfill at the next start. A SIGKILL
+// loses at most the records not yet acknowledged (still in the ring or overflow); for fills
+// those are recovered by reconciliation from the exchange (RecoveredState::last_fills says
+// where to start). "Committed" (in PostgreSQL) is stats().db_seq >= the record's sequence.
 //
 // Lifecycle, on the main thread, which then becomes the trading thread:
 //   auto store = Store::open(StoreOptions::from_config(cfg.store));  // journal repaired, DB tried
@@ -85,6 +91,12 @@ class Store {
   void stop(std::chrono::milliseconds db_grace = std::chrono::seconds(5));
 
   StoreProducer& producer() noexcept { return producer_; }  // trading thread only
+  // Acknowledgement (see the durability contract above). last_ticket(): the trading thread,
+  // right after an enqueue() that did not return Dropped. acknowledged(): any thread.
+  [[nodiscard]] std::uint64_t last_ticket() const noexcept { return stats_.enqueued.load(std::memory_order_relaxed); }
+  [[nodiscard]] bool acknowledged(std::uint64_t ticket) const noexcept {
+    return stats_.journaled.load(std::memory_order_acquire) >= ticket;
+  }
   [[nodiscard]] const StoreStats& stats() const noexcept { return stats_; }
   [[nodiscard]] StoreStatsSnapshot snapshot() const noexcept;  // any thread
   [[nodiscard]] const std::string& journal_id() const noexcept { return journal_id_; }
