@@ -139,7 +139,7 @@ int run_migrate_command(const std::string& config_path) {
     std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
     return kExitBadConfig;
   }
-  const auto options = tb::store::StoreOptions::from_config(cfg->store);
+  const auto options = tb::store::StoreOptions::from_config(cfg.value().store);
   if (!options.conninfo) {
     std::fprintf(stderr,
                  "%s: store.postgres_url is empty and PGHOST/PGDATABASE/PGSERVICE are not set: no database to "

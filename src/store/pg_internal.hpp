@@ -8,6 +8,7 @@
 #include <string>
 
 #include <pqxx/pqxx>
+#include <pqxx/tablewriter>  // pg_sink.cpp: raw COPY lines (see PgSink::write)
 
 #include "tradingbot/store/migrations.hpp"
 #include "tradingbot/store/records.hpp"
@@ -35,6 +36,10 @@ class PgSink {
   // On failure the connection is dropped (the caller reconnects with backoff).
   bool write(const SequencedRecord* records, std::size_t count, std::string& error);
 
+  // Makes every earlier commit durable (WAL flushed; the batches commit with synchronous_commit
+  // off). Call before checkpointing the journal through applied_seq().
+  bool confirm_durable(std::string& error);
+
   // Loads open orders, positions, balances and last fills into `builder`.
   bool load_state(RecoveryBuilder& builder, std::string& error);
 
@@ -45,7 +50,8 @@ class PgSink {
   int statement_timeout_ms_;
   std::unique_ptr<pqxx::connection> conn_;
   std::uint64_t applied_seq_ = 0;
-  std::string kline_month_;  // month whose partitions were last ensured ("2026-11")
+  std::string kline_month_;
+  std::string copy_buffer_;  // COPY text of one batch of fills, reused  // month whose partitions were last ensured ("2026-11")
 };
 
 }  // namespace tb::store::detail

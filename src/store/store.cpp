@@ -307,11 +307,17 @@ void Store::run() noexcept {
     }
     if (!force && now - w.last_checkpoint_mono < to_nanos(o.checkpoint_interval)) return;
     w.last_checkpoint_mono = now;
-    if (w.sink && w.db_seq > w.journal->checkpoint()) {
-      if (!w.journal->write_checkpoint(w.db_seq)) {
+    if (w.sink && w.db_up && w.db_seq > w.journal->checkpoint()) {
+      // Batches commit asynchronously: only what a synchronous commit made durable may let
+      // journal segments go.
+      const std::uint64_t durable_seq = w.db_seq;
+      std::string error;
+      if (!w.sink->confirm_durable(error)) {
+        mark_down(error);
+      } else if (!w.journal->write_checkpoint(durable_seq)) {
         spdlog::warn("store: {}", w.journal->last_error());
       } else if (o.prune_journal) {
-        w.journal->prune_through(w.db_seq);
+        w.journal->prune_through(durable_seq);
       }
     }
     stats_.journal_bytes.store(w.journal->size_bytes(), relaxed);

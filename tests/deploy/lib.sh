@@ -75,6 +75,7 @@ write_config() {
   shift 2
   {
     printf '[http]\nlisten = "127.0.0.1:%s"\n[trading]\nmode = "paper"\n' "$port"
+    printf '[store]\njournal_dir = "%s/journal"\n' "$WORK"  # not the cwd's state/journal
     printf '%s\n' "$@"
   } >"$path"
 }
