@@ -40,6 +40,10 @@ class PgSink {
   // off). Call before checkpointing the journal through applied_seq().
   bool confirm_durable(std::string& error);
 
+  // Non-blocking: reads what the socket holds; false (and disconnected) when the server has
+  // closed the connection. Lets an idle store notice an outage without writing.
+  bool check_alive(std::string& error);
+
   // Loads open orders, positions, balances and last fills into `builder`.
   bool load_state(RecoveryBuilder& builder, std::string& error);
 

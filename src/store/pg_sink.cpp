@@ -384,6 +384,23 @@ bool PgSink::write(const SequencedRecord* records, std::size_t count, std::strin
   }
 }
 
+bool PgSink::check_alive(std::string& error) {
+  if (conn_ == nullptr) {
+    error = "not connected";
+    return false;
+  }
+  try {
+    conn_->get_notifs();  // throws broken_connection on EOF
+    if (conn_->is_open()) return true;
+    error = "connection closed by the server";
+  } catch (const std::exception& e) {
+    error = e.what();
+    while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+  }
+  disconnect();
+  return false;
+}
+
 bool PgSink::confirm_durable(std::string& error) {
   if (conn_ == nullptr) {
     error = "not connected";

@@ -307,6 +307,10 @@ void Store::run() noexcept {
     }
     if (!force && now - w.last_checkpoint_mono < to_nanos(o.checkpoint_interval)) return;
     w.last_checkpoint_mono = now;
+    if (w.sink && w.db_up) {  // an idle store notices an outage too (/status, /metrics, the warning)
+      std::string error;
+      if (!w.sink->check_alive(error)) mark_down(error);
+    }
     if (w.sink && w.db_up && w.db_seq > w.journal->checkpoint()) {
       // Batches commit asynchronously: only what a synchronous commit made durable may let
       // journal segments go.
