@@ -7,6 +7,7 @@
 // Usage: bench_store [fills (default 300000)] [batch_size (default 1000)]
 #include <algorithm>
 #include <atomic>
+#include <new>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -29,7 +30,24 @@
 
 using namespace tb::store;
 
+// Counts every heap allocation in the process, so the enqueue loop can prove it makes none.
+static std::atomic<std::uint64_t> g_allocations{0};
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
 namespace {
+
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five;
+  in >> one >> five;
+  return one + " (1 min), " + five + " (5 min)";
+}
 
 FillRecord fill(std::int64_t id) {
   FillRecord f;
@@ -76,6 +94,7 @@ void bench_enqueue() {
   records.reserve(1024);
   for (int i = 0; i < 1024; ++i) records.emplace_back(fill(i));
   std::vector<std::int64_t> lat(kSamples);
+  const std::uint64_t allocations_before = g_allocations.load(std::memory_order_relaxed);
   for (std::size_t i = 0; i < kSamples; ++i) {
     const auto a = std::chrono::steady_clock::now();
     producer.enqueue(records[i & 1023]);
@@ -85,6 +104,7 @@ void bench_enqueue() {
       for (int spin = 0; spin < 200; ++spin) asm volatile("");
     }
   }
+  const std::uint64_t allocations = g_allocations.load(std::memory_order_relaxed) - allocations_before;
   done = true;
   consumer.join();
   const auto s = stats.snapshot();
@@ -93,7 +113,8 @@ void bench_enqueue() {
   std::printf("  p50 %.0f ns   p99 %.0f ns   p99.9 %.0f ns   (target p99 < 200 ns; includes clock read, "
               "median %.0f ns)\n",
               pct(lat, 0.50), pct(lat, 0.99), pct(lat, 0.999), pct(overhead, 0.5));
-  std::printf("  ring full events %llu, overflowed %llu\n", static_cast<unsigned long long>(s.queue_full),
+  std::printf("  heap allocations during the %zu enqueues: %llu (target 0; any here are overflow parks while the ring was full: %llu full events, %llu parked)\n",
+              kSamples, static_cast<unsigned long long>(allocations), static_cast<unsigned long long>(s.queue_full),
               static_cast<unsigned long long>(s.overflowed));
 }
 
@@ -186,7 +207,8 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   const std::int64_t fills = argc > 1 ? std::atoll(argv[1]) : 300'000;
   const std::size_t batch = argc > 2 ? static_cast<std::size_t>(std::atoll(argv[2])) : 1000;
-  std::printf("hardware threads: %u\n", std::thread::hardware_concurrency());
+  std::printf("hardware threads: %u, load average %s (other work on the machine shares these cores)\n",
+              std::thread::hardware_concurrency(), load_average().c_str());
   bench_enqueue();
   bench_fills(fills, batch);
   return 0;

@@ -117,7 +117,7 @@ TEST_CASE("[store] has documented defaults and reads every key", "[config][store
   CHECK(d.postgres_url.empty());
   CHECK(d.journal_dir == "state/journal");
   CHECK(d.batch_size == 1000);
-  CHECK(d.queue_capacity == 65536);
+  CHECK(d.queue_capacity == 8192);
   CHECK(d.flush_interval_ms == 50);
 
   auto result = parse_config(R"(

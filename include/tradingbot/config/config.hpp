@@ -78,7 +78,7 @@ struct StoreConfig {
   std::string postgres_url;
   std::string journal_dir = "state/journal";  // local append-only journal (covers DB outages)
   std::int64_t batch_size = 1000;             // records per DB transaction / journal fsync
-  std::int64_t queue_capacity = 65536;        // trading -> store ring slots (power of two)
+  std::int64_t queue_capacity = 8192;         // trading -> store ring slots (power of two), 256 B each
   std::int64_t flush_interval_ms = 50;        // longest an idle store thread sleeps between drains
 };
 

@@ -41,8 +41,12 @@ class RecordQueue {
       head_cache_ = head_.load(std::memory_order_acquire);
       if (tail - head_cache_ >= capacity_) return false;
     }
-    slots_[tail & mask_] = record;
+    slots_[tail & mask_].record = record;
     tail_.store(tail + 1, std::memory_order_release);
+    // The next slot was last touched by the consumer (another core): pull its lines in with
+    // write intent now, off the next enqueue's latency path (the p99 is cache misses).
+    const auto* next = reinterpret_cast<const char*>(&slots_[(tail + 1) & mask_]);
+    for (std::size_t off = 0; off < sizeof(Slot); off += kCacheLine) __builtin_prefetch(next + off, 1, 3);
     return true;
   }
 
@@ -52,7 +56,7 @@ class RecordQueue {
       tail_cache_ = tail_.load(std::memory_order_acquire);
       if (head == tail_cache_) return false;
     }
-    out = slots_[head & mask_];
+    out = slots_[head & mask_].record;
     head_.store(head + 1, std::memory_order_release);
     return true;
   }
@@ -63,7 +67,7 @@ class RecordQueue {
     tail_cache_ = tail_.load(std::memory_order_acquire);
     std::uint64_t n = tail_cache_ - head;
     if (n > max) n = max;
-    for (std::uint64_t i = 0; i < n; ++i) out[i] = slots_[(head + i) & mask_];
+    for (std::uint64_t i = 0; i < n; ++i) out[i] = slots_[(head + i) & mask_].record;
     head_.store(head + n, std::memory_order_release);
     return static_cast<std::size_t>(n);
   }
@@ -77,9 +81,14 @@ class RecordQueue {
 
  private:
   static constexpr std::size_t kCacheLine = 64;
+  // Slots start on their own cache line, so the producer writing slot i+1 never touches a line
+  // the consumer is still reading slot i from.
+  struct alignas(kCacheLine) Slot {
+    StoreRecord record;
+  };
   std::uint64_t capacity_;
   std::uint64_t mask_;
-  std::unique_ptr<StoreRecord[]> slots_;
+  std::unique_ptr<Slot[]> slots_;
   alignas(kCacheLine) std::atomic<std::uint64_t> tail_{0};  // written by the producer
   std::uint64_t head_cache_ = 0;                             // producer's view of head_
   alignas(kCacheLine) std::atomic<std::uint64_t> head_{0};  // written by the consumer

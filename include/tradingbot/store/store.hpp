@@ -52,7 +52,7 @@ struct StoreOptions {
   std::optional<std::string> conninfo;  // nullopt: no database, journal only
   std::filesystem::path journal_dir = "state/journal";
   std::size_t batch_size = 1000;        // records per journal append / DB transaction
-  std::size_t queue_capacity = 65536;   // ring slots (rounded up to a power of two)
+  std::size_t queue_capacity = 8192;    // ring slots of 256 B (rounded up to a power of two)
   std::chrono::milliseconds flush_interval{50};  // idle sleep between drains
   std::chrono::milliseconds reconnect_min{200};  // backoff after a DB failure, doubling...
   std::chrono::milliseconds reconnect_max{10'000};  // ...up to this, with +-20% jitter
