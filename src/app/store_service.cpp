@@ -180,6 +180,7 @@ void write_store_status(http::JsonWriter& json, const StoreStatus& status) {
   json.member("journal_bytes", s.journal_bytes);
   json.member("journal_truncated_bytes", s.journal_truncated_bytes);
   json.member("db_seq", s.db_seq);
+  json.member("db_durable_seq", s.db_durable_seq);
   json.member("db_written", s.db_written);
   json.member("backfilled", s.backfilled);
   json.member("db_errors", s.db_errors);
@@ -205,6 +206,7 @@ void write_store_metrics(http::PrometheusWriter& m, const StoreStatus& status) {
   m.gauge("store_journal_seq", "Highest journal sequence fsync'd", s.journal_seq);
   m.gauge("store_journal_bytes", "Size of the local journal on disk", s.journal_bytes);
   m.gauge("store_db_seq", "Highest journal sequence committed to PostgreSQL", s.db_seq);
+  m.gauge("store_db_durable_seq", "Highest journal sequence whose PostgreSQL commit is flushed", s.db_durable_seq);
   m.counter("store_db_written_total", "Records committed to PostgreSQL", s.db_written);
   m.counter("store_backfilled_total", "Records committed from the journal after an outage", s.backfilled);
   m.counter("store_db_errors_total", "Failed database connects or transactions", s.db_errors);

@@ -17,6 +17,7 @@ StoreStatsSnapshot StoreStats::snapshot() const noexcept {
   s.journaled = journaled.load(r);
   s.journal_seq = journal_seq.load(r);
   s.db_seq = db_seq.load(r);
+  s.db_durable_seq = db_durable_seq.load(r);
   s.db_written = db_written.load(r);
   s.backfilled = backfilled.load(r);
   s.db_errors = db_errors.load(r);
@@ -59,6 +60,7 @@ std::string to_prometheus(const StoreStatsSnapshot& s) {
   metric(out, "journaled_total", "counter", "Records appended to the local journal.", s.journaled);
   metric(out, "journal_seq", "gauge", "Highest journal sequence fsync'd.", s.journal_seq);
   metric(out, "db_seq", "gauge", "Highest journal sequence committed to PostgreSQL.", s.db_seq);
+  metric(out, "db_durable_seq", "gauge", "Highest journal sequence durably committed to PostgreSQL.", s.db_durable_seq);
   metric(out, "lag_records", "gauge", "Journaled records not yet in PostgreSQL.", s.lag_records());
   metric(out, "db_written_total", "counter", "Records committed to PostgreSQL.", s.db_written);
   metric(out, "backfilled_total", "counter", "Records committed from the journal after an outage.", s.backfilled);
@@ -85,6 +87,7 @@ std::string to_json(const StoreStatsSnapshot& s) {
   field("journal_bytes", num(s.journal_bytes));
   field("journal_seq", num(s.journal_seq));
   field("db_seq", num(s.db_seq));
+  field("db_durable_seq", num(s.db_durable_seq));
   field("queue_depth", num(s.queue_depth));
   field("overflow_depth", num(s.overflow_depth));
   field("enqueued", num(s.enqueued));

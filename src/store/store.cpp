@@ -104,6 +104,7 @@ Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
       }
       store->stats_.db_up = true;
       store->stats_.db_seq = writer->db_seq;
+      store->stats_.db_durable_seq = writer->db_seq;  // read back from the database: durable
       spdlog::info("store: database {} connected, schema version {}, committed through seq {} ({} to backfill)",
                    o.describe_database(), latest_schema_version(), writer->db_seq,
                    writer->journal->last_seq() - writer->db_seq);
@@ -207,7 +208,7 @@ bool Store::wait_idle(std::chrono::milliseconds timeout) {
     producer_.pump();
     const auto s = snapshot();
     const bool journaled = s.journaled >= s.enqueued && s.queue_depth == 0 && s.overflow_depth == 0;
-    if (journaled && (!s.db_enabled || (s.db_up && s.db_seq >= s.journal_seq))) return true;
+    if (journaled && (!s.db_enabled || (s.db_up && s.db_durable_seq >= s.journal_seq))) return true;
     if (monotonic_ns() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
@@ -289,6 +290,7 @@ void Store::run() noexcept {
     }
     stats_.db_up.store(true, relaxed);
     stats_.db_seq.store(w.db_seq, relaxed);
+    stats_.db_durable_seq.store(w.db_seq, relaxed);
     stats_.db_down_since_wall_ns.store(0, relaxed);
     const double down_s = static_cast<double>(monotonic_ns() - w.down_since_mono) / 1e9;
     spdlog::info("store: database back after {:.1f} s; backfilling {} journaled records", down_s,
@@ -318,7 +320,7 @@ void Store::run() noexcept {
       std::string error;
       if (!w.sink->confirm_durable(error)) {
         mark_down(error);
-      } else if (!w.journal->write_checkpoint(durable_seq)) {
+      } else if (stats_.db_durable_seq.store(durable_seq, relaxed); !w.journal->write_checkpoint(durable_seq)) {
         spdlog::warn("store: {}", w.journal->last_error());
       } else if (o.prune_journal) {
         w.journal->prune_through(durable_seq);

@@ -24,7 +24,8 @@ struct StoreStatsSnapshot {
   std::uint64_t queue_depth = 0;       // records waiting in the ring
   std::uint64_t journaled = 0;         // records appended to the journal this run
   std::uint64_t journal_seq = 0;       // highest sequence durable in the journal (fsync'd)
-  std::uint64_t db_seq = 0;            // highest sequence committed to PostgreSQL
+  std::uint64_t db_seq = 0;            // highest sequence committed to PostgreSQL (asynchronously)
+  std::uint64_t db_durable_seq = 0;    // highest sequence whose commit is flushed (survives a DB crash)
   std::uint64_t db_written = 0;        // records committed to PostgreSQL this run (incl. backfill)
   std::uint64_t backfilled = 0;        // of those, records read back from the journal
   std::uint64_t db_errors = 0;         // failed connects / transactions
@@ -43,8 +44,8 @@ struct StoreStatsSnapshot {
 
 struct StoreStats {
   std::atomic<std::uint64_t> enqueued{0}, queue_full{0}, overflowed{0}, overflow_depth{0}, dropped_samples{0}, lost{0};
-  std::atomic<std::uint64_t> journaled{0}, journal_seq{0}, db_seq{0}, db_written{0}, backfilled{0}, db_errors{0},
-      journal_bytes{0}, journal_truncated_bytes{0};
+  std::atomic<std::uint64_t> journaled{0}, journal_seq{0}, db_seq{0}, db_durable_seq{0}, db_written{0}, backfilled{0},
+      db_errors{0}, journal_bytes{0}, journal_truncated_bytes{0};
   std::atomic<bool> db_enabled{false}, db_up{false};
   std::atomic<Nanos> db_down_since_wall_ns{0}, last_db_commit_wall_ns{0};
   std::atomic<std::uint64_t> queue_depth{0};

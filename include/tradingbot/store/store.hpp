@@ -17,7 +17,10 @@
 // also unique on (symbol, trade_id)), at the latest by backfill at the next start. A SIGKILL
 // loses at most the records not yet acknowledged (still in the ring or overflow); for fills
 // those are recovered by reconciliation from the exchange (RecoveredState::last_fills says
-// where to start). "Committed" (in PostgreSQL) is stats().db_seq >= the record's sequence.
+// where to start). "Committed" (in PostgreSQL) is stats().db_seq >= the record's sequence;
+// batches commit with synchronous_commit off, so "durable in PostgreSQL" (survives a database
+// crash) is stats().db_durable_seq >= it, confirmed by a synchronous commit at every journal
+// checkpoint (checkpoint_interval). A commit lost in a database crash is backfilled again.
 //
 // Lifecycle, on the main thread, which then becomes the trading thread:
 //   auto store = Store::open(StoreOptions::from_config(cfg.store));  // journal repaired, DB tried
@@ -103,7 +106,7 @@ class Store {
   [[nodiscard]] const StoreOptions& options() const noexcept { return options_; }
 
   // Test/shutdown helper: waits until everything enqueued is journaled and, when the database
-  // is up, committed. Returns false on timeout. Pumps the overflow, so: the trading thread only.
+  // is up, durably committed (db_durable_seq). Returns false on timeout. Pumps the overflow, so: the trading thread only.
   bool wait_idle(std::chrono::milliseconds timeout);
 
  private:
