@@ -1,6 +1,7 @@
 #include "tradingbot/app/daemon.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -12,6 +13,7 @@
 #include "tradingbot/app/status.hpp"
 #include "tradingbot/app/status_endpoints.hpp"
 #include "tradingbot/app/systemd_notifier.hpp"
+#include "tradingbot/app/trading_service.hpp"
 #include "tradingbot/app/version.hpp"
 #include "tradingbot/core/clock.hpp"
 #include "tradingbot/core/published.hpp"
@@ -40,6 +42,16 @@ struct Daemon::Impl {
 
     http::Router router;
     add_status_endpoints(router, StatusSources{&published, &heartbeat, [this] { return http_server->stats(); }});
+    // Trading loop (paper venue in trading.mode = paper) and its control endpoints. The market-data
+    // pipeline feeds trading_service->market_sink() once it runs in the daemon.
+    const char* control_token = std::getenv("TRADINGBOT_CONTROL_TOKEN");
+    auto service = TradingService::create(config, trading, control_token != nullptr ? control_token : "");
+    if (!service) {
+      spdlog::critical("trading: {}", service.error().message);
+      return false;
+    }
+    trading_service = std::move(service).value();
+    trading_service->add_control_endpoints(router);
     http_server = std::make_unique<http::Server>(config.http, std::move(router));
     if (auto started = http_server->start(); !started) {
       spdlog::critical("{}", started.error().message);
@@ -47,6 +59,7 @@ struct Daemon::Impl {
     }
     spdlog::info("http: listening on {}:{}", config.http.listen_host, http_server->port());
     wait_for_signal();
+    trading_service->start();
     beat();
     notifier.ready();
     notifier.status("running");
@@ -106,6 +119,7 @@ struct Daemon::Impl {
     notifier.status("stopping");
     heartbeat_timer.cancel();
     signals.cancel();
+    if (trading_service) trading_service->stop();
     // Stop serving before the state it reads goes away; joins the HTTP thread.
     if (http_server) http_server->stop();
   }
@@ -140,6 +154,7 @@ struct Daemon::Impl {
       status->symbols.push_back(SymbolStatus{symbol});
       status->not_ready_reasons.push_back(symbol.str() + ": book not synced (no market data connection)");
     }
+    if (trading_service) trading_service->fill_status(status->trading);
     published.publish(std::move(status));
   }
 
@@ -151,6 +166,7 @@ struct Daemon::Impl {
   SystemdNotifier notifier;
   Published<DaemonStatus> published;
   LoopHeartbeat heartbeat;
+  std::unique_ptr<TradingService> trading_service;  // trading thread; control handlers post to it
   std::unique_ptr<http::Server> http_server;  // its own thread; reads `published` and `heartbeat`
   Nanos started_wall_ns = 0;
   Nanos last_watchdog_ns = 0;

@@ -11,6 +11,7 @@
 #include "tradingbot/config/config.hpp"
 #include "tradingbot/core/clock.hpp"
 #include "tradingbot/core/symbol.hpp"
+#include "tradingbot/trading/trading_loop.hpp"
 
 namespace tb::app {
 
@@ -21,6 +22,17 @@ struct SymbolStatus {
   std::uint64_t last_update_id = 0;
   std::uint64_t resyncs = 0;
   std::uint64_t gaps = 0;
+};
+
+// The trading loop: strategy, risk gate, orders, fills, positions and PnL (app/trading_service).
+struct TradingStatus {
+  bool active = false;  // a trading loop runs (trading.mode = paper, or live once joined)
+  std::string venue;    // "paper"
+  trading::TradingSnapshot loop;
+  std::uint64_t venue_orders = 0;  // orders that reached the (paper) venue
+  std::uint64_t venue_fills = 0;
+  std::uint64_t control_requests = 0;
+  std::uint64_t control_unauthorized = 0;
 };
 
 struct DaemonStatus {
@@ -35,6 +47,7 @@ struct DaemonStatus {
   std::vector<std::string> not_ready_reasons;
   std::vector<SymbolStatus> symbols;
   std::uint64_t config_reloads = 0;
+  TradingStatus trading;
 };
 
 // Liveness is separate from the snapshot: the trading loop stamps this every heartbeat, so a
