@@ -155,6 +155,7 @@ struct Daemon::Impl {
       status->not_ready_reasons.push_back(symbol.str() + ": book not synced (no market data connection)");
     }
     if (trading_service) trading_service->fill_status(status->trading);
+    status->halted = status->halted || (status->trading.active && status->trading.loop.mode == risk::GateMode::Halted);
     published.publish(std::move(status));
   }
 
