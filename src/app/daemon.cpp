@@ -1,6 +1,7 @@
 #include "tradingbot/app/daemon.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -13,6 +14,7 @@
 #include "tradingbot/app/status_endpoints.hpp"
 #include "tradingbot/app/store_service.hpp"
 #include "tradingbot/app/systemd_notifier.hpp"
+#include "tradingbot/app/trading_service.hpp"
 #include "tradingbot/app/version.hpp"
 #include "tradingbot/core/clock.hpp"
 #include "tradingbot/core/published.hpp"
@@ -48,6 +50,16 @@ struct Daemon::Impl {
 
     http::Router router;
     add_status_endpoints(router, StatusSources{&published, &heartbeat, [this] { return http_server->stats(); }});
+    // Trading loop (paper venue in trading.mode = paper) and its control endpoints. The market-data
+    // pipeline feeds trading_service->market_sink() once it runs in the daemon.
+    const char* control_token = std::getenv("TRADINGBOT_CONTROL_TOKEN");
+    auto service = TradingService::create(config, trading, control_token != nullptr ? control_token : "");
+    if (!service) {
+      spdlog::critical("trading: {}", service.error().message);
+      return false;
+    }
+    trading_service = std::move(service).value();
+    trading_service->add_control_endpoints(router);
     http_server = std::make_unique<http::Server>(config.http, std::move(router));
     if (auto started = http_server->start(); !started) {
       spdlog::critical("{}", started.error().message);
@@ -55,6 +67,7 @@ struct Daemon::Impl {
     }
     spdlog::info("http: listening on {}:{}", config.http.listen_host, http_server->port());
     wait_for_signal();
+    trading_service->start();
     beat();
     notifier.ready();
     notifier.status("running");
@@ -116,6 +129,7 @@ struct Daemon::Impl {
     heartbeat_timer.cancel();
     signals.cancel();
     if (store) store->cancel_timers();
+    if (trading_service) trading_service->stop();
     // Stop serving before the state it reads goes away; joins the HTTP thread.
     if (http_server) http_server->stop();
   }
@@ -151,6 +165,8 @@ struct Daemon::Impl {
       status->symbols.push_back(SymbolStatus{symbol});
       status->not_ready_reasons.push_back(symbol.str() + ": book not synced (no market data connection)");
     }
+    if (trading_service) trading_service->fill_status(status->trading);
+    status->halted = status->halted || (status->trading.active && status->trading.loop.mode == risk::GateMode::Halted);
     published.publish(std::move(status));
   }
 
@@ -162,6 +178,7 @@ struct Daemon::Impl {
   SystemdNotifier notifier;
   Published<DaemonStatus> published;
   LoopHeartbeat heartbeat;
+  std::unique_ptr<TradingService> trading_service;  // trading thread; control handlers post to it
   std::unique_ptr<http::Server> http_server;  // its own thread; reads `published` and `heartbeat`
   std::unique_ptr<StoreService> store;        // persistence; its own store thread
   std::string stop_reason = "stopped";

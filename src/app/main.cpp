@@ -1,6 +1,7 @@
 // tradingbot's command line (ARCHITECTURE.md section 4). Main thread only.
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "tradingbot/exchange/binance/replay.hpp"
 #include "tradingbot/store/migrations.hpp"
 #include "tradingbot/store/store.hpp"
+#include "tradingbot/trading/paper_session.hpp"
 
 namespace {
 
@@ -71,7 +73,24 @@ int run_replay_command(const std::string& config_path, const std::string& symbol
       return kExitUsage;
     }
   }
-  auto summary = tb::binance::run_replay(cfg.value(), captures, only_symbol);
+  // With a [strategy], the strategy trades on the paper venue over the capture (fixed client-id
+  // prefix: the same capture and config give the same summary).
+  std::unique_ptr<tb::trading::PaperSession> paper;
+  tb::binance::ReplayHooks hooks;
+  if (!cfg.value().strategy.name.empty()) {
+    auto session = tb::trading::PaperSession::create(cfg.value(), "tbREPLAY");
+    if (!session) {
+      std::fprintf(stderr, "%s: %s\n", config_path.c_str(), session.error().message.c_str());
+      return kExitBadConfig;
+    }
+    paper = std::move(session).value();
+    hooks.sink = paper.get();
+    hooks.paper_summary = [&paper] {
+      return tb::binance::PaperSummary{paper->venue().stats().orders, paper->venue().stats().fills,
+                                       paper->loop().positions().realized_pnl()};
+    };
+  }
+  auto summary = tb::binance::run_replay(cfg.value(), captures, only_symbol, hooks);
   if (!summary) {
     std::fprintf(stderr, "tradingbot replay: %s\n", summary.error().message.c_str());
     return kExitRuntime;

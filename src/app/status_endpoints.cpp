@@ -4,6 +4,7 @@
 
 #include "tradingbot/app/logging.hpp"
 #include "tradingbot/app/store_service.hpp"
+#include "tradingbot/app/trading_service.hpp"
 #include "tradingbot/core/fixed_point.hpp"
 #include "tradingbot/http/json_writer.hpp"
 #include "tradingbot/http/prometheus_writer.hpp"
@@ -106,6 +107,7 @@ void add_status_endpoints(http::Router& router, StatusSources sources) {
     json.end_object();
     json.member("config_reloads", status->config_reloads);
     write_store_status(json, status->store);
+    write_trading_status(json, status->trading);
     json.end_object();
   });
 
@@ -135,6 +137,7 @@ void add_status_endpoints(http::Router& router, StatusSources sources) {
       metrics.family("book_resyncs_total", "Book resynchronisations per symbol", http::MetricType::Counter);
       for (const auto& symbol : status->symbols) metrics.sample({{"symbol", symbol.symbol.view()}}, symbol.resyncs);
       write_store_metrics(metrics, status->store);
+      write_trading_metrics(metrics, status->trading);
     }
     metrics.family("log_dropped_lines_total", "Log lines dropped because the async queue was full",
                    http::MetricType::Counter)

@@ -88,6 +88,35 @@ class Section {
     out = std::move(values);
   }
 
+  // A decimal string ("0.001") into an exact fixed-point value, never through double.
+  template <class Tag>
+  void decimal(std::string_view key, Fixed<Tag>& out, bool allow_zero = true) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return;
+    const auto* value = node->as_string();
+    if (value == nullptr) fail(full(key), node, "expected a decimal string such as \"0.001\"");
+    const auto parsed = Fixed<Tag>::parse(value->get());
+    if (!parsed) fail(full(key), node, "is not a decimal number with at most 8 fractional digits");
+    if (parsed->is_negative()) fail(full(key), node, "must not be negative");
+    if (!allow_zero && parsed->is_zero()) fail(full(key), node, "must be positive");
+    out = *parsed;
+  }
+
+  void boolean(std::string_view key, bool& out) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return;
+    const auto* value = node->as_boolean();
+    if (value == nullptr) fail(full(key), node, "expected true or false");
+    out = value->get();
+  }
+
+  // A nested [section.child] table, read by its own Section; consumed here so finish() accepts it.
+  [[nodiscard]] Section child(std::string_view key) {
+    const toml::node* node = take(key);
+    if (node != nullptr && node->as_table() == nullptr) fail(full(key), node, "expected a table");
+    return Section(node != nullptr ? node->as_table() : nullptr, full(key));
+  }
+
   template <class Enum>
   void choice(std::string_view key, Enum& out, std::initializer_list<std::pair<std::string_view, Enum>> options) {
     std::string text;
@@ -119,6 +148,8 @@ class Section {
     consumed_.insert(std::string(key));
     return table_ == nullptr ? nullptr : table_->get(key);
   }
+
+  Section(const toml::table* table, std::string name) : name_(std::move(name)), table_(table) {}
 
   std::string name_;
   const toml::table* table_ = nullptr;
@@ -158,7 +189,8 @@ std::string check_postgres_url(const std::string& url) {
 Config build(const toml::table& root, std::string_view source_name) {
   Config cfg;
   cfg.source = std::string(source_name);
-  static const std::set<std::string, std::less<>> kSections = {"exchange", "market", "http", "trading", "log", "store"};
+  static const std::set<std::string, std::less<>> kSections = {"exchange", "market", "http", "trading",
+                                                                    "strategy", "risk", "log", "store"};
   for (const auto& [key, node] : root) {
     if (kSections.count(key.str()) == 0) fail(key.str(), nullptr, "unknown section or key");
   }
@@ -224,6 +256,89 @@ Config build(const toml::table& root, std::string_view source_name) {
     Section s(root, "trading");
     s.choice("mode", cfg.trading.mode,
              {{"off", TradingMode::Off}, {"paper", TradingMode::Paper}, {"live", TradingMode::Live}});
+    s.string("quote_asset", cfg.trading.quote_asset, [](const std::string& v) -> std::string {
+      auto asset = Symbol::parse(v);
+      return asset && asset->view() == v && v.size() <= 12 ? std::string() : "must be an upper-case asset code such as USDT";
+    });
+    s.decimal("paper_initial_cash", cfg.trading.paper_initial_cash);
+    s.integer("paper_latency_ms", cfg.trading.paper_latency_ms, 0, 10'000);
+    s.integer("paper_fee_bps", cfg.trading.paper_fee_bps, 0, 1'000);
+    s.decimal("paper_tick_size", cfg.trading.paper_tick_size, false);
+    s.decimal("paper_step_size", cfg.trading.paper_step_size, false);
+    s.decimal("paper_min_notional", cfg.trading.paper_min_notional);
+    s.finish();
+  }
+  {
+    Section s(root, "strategy");
+    auto& st = cfg.strategy;
+    s.string("name", st.name, [](const std::string& v) -> std::string {
+      return v.empty() || v == "market_maker" || v == "ema_trend" ? std::string()
+                                                                  : "must be one of: \"\" (none), market_maker, ema_trend";
+    });
+    std::vector<std::string> symbols;
+    s.string_list("symbols", symbols, true, [&](const std::string& v) -> std::string {
+      auto symbol = Symbol::parse(v);
+      if (!symbol || symbol->view() != v) return "is not an upper-case symbol such as BTCUSDT";
+      if (std::find(cfg.market.symbols.begin(), cfg.market.symbols.end(), *symbol) == cfg.market.symbols.end()) {
+        return "is not in market.symbols (the strategy needs its market data)";
+      }
+      return {};
+    });
+    for (const auto& text : symbols) st.symbols.push_back(*Symbol::parse(text));
+    if (st.symbols.empty()) st.symbols = cfg.market.symbols;
+    s.integer("timer_ms", st.timer_ms, 1, 60'000);
+    {
+      Section mm = s.child("market_maker");
+      mm.decimal("order_qty", st.market_maker.order_qty, false);
+      mm.decimal("max_position", st.market_maker.max_position, false);
+      mm.integer("half_spread_bps", st.market_maker.half_spread_bps, 1, 5'000);
+      mm.integer("skew_bps", st.market_maker.skew_bps, 0, 5'000);
+      mm.integer("requote_bps", st.market_maker.requote_bps, 0, 5'000);
+      mm.integer("retry_after_ms", st.market_maker.retry_after_ms, 0, 3'600'000);
+      mm.finish();
+      if (st.market_maker.order_qty > st.market_maker.max_position) {
+        fail("strategy.market_maker.order_qty = '" + st.market_maker.order_qty.to_string() + "'", nullptr,
+             "must not exceed strategy.market_maker.max_position");
+      }
+    }
+    {
+      Section et = s.child("ema_trend");
+      et.integer("fast_period", st.ema_trend.fast_period, 1, 10'000);
+      et.integer("slow_period", st.ema_trend.slow_period, 2, 10'000);
+      et.decimal("order_qty", st.ema_trend.order_qty, false);
+      et.string("interval", st.ema_trend.interval, [](const std::string& v) {
+        return check_stream("kline_" + v).empty() ? std::string() : "is not a Binance kline interval (1m, 5m, 1h, ...)";
+      });
+      et.boolean("allow_short", st.ema_trend.allow_short);
+      et.finish();
+      if (st.ema_trend.fast_period >= st.ema_trend.slow_period) {
+        fail("strategy.ema_trend.fast_period = " + std::to_string(st.ema_trend.fast_period), nullptr,
+             "must be smaller than strategy.ema_trend.slow_period");
+      }
+    }
+    s.finish();
+  }
+  {
+    Section s(root, "risk");
+    auto& r = cfg.risk;
+    s.decimal("max_order_notional", r.max_order_notional, false);
+    s.decimal("max_order_qty", r.max_order_qty);
+    s.decimal("max_position_notional", r.max_position_notional);
+    s.decimal("max_position_qty", r.max_position_qty);
+    s.integer("max_open_orders_per_symbol", r.max_open_orders_per_symbol, 1, 200);
+    s.integer("price_band_bps", r.price_band_bps, 1, 10'000);
+    s.integer("order_rate_limit", r.order_rate_limit, 0, 100'000);
+    s.integer("order_rate_window_ms", r.order_rate_window_ms, 1, 86'400'000);
+    s.integer("cancel_rate_limit", r.cancel_rate_limit, 0, 100'000);
+    s.integer("cancel_rate_window_ms", r.cancel_rate_window_ms, 1, 86'400'000);
+    s.decimal("daily_loss_limit", r.daily_loss_limit);
+    s.choice("daily_loss_action", r.daily_loss_action, {{"reduce", RiskAction::Reduce}, {"halt", RiskAction::Halt}});
+    s.integer("max_drawdown_bps", r.max_drawdown_bps, 0, 10'000);
+    s.choice("drawdown_action", r.drawdown_action, {{"reduce", RiskAction::Reduce}, {"halt", RiskAction::Halt}});
+    s.integer("market_data_stale_ms", r.market_data_stale_ms, 100, 3'600'000);
+    s.integer("user_stream_stale_ms", r.user_stream_stale_ms, 1'000, 3'600'000);
+    s.integer("strategy_reject_limit", r.strategy_reject_limit, 0, 1'000'000);
+    s.integer("strategy_reject_window_ms", r.strategy_reject_window_ms, 1, 86'400'000);
     s.finish();
   }
   {

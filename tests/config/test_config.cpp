@@ -163,3 +163,64 @@ TEST_CASE("redact_postgres_url hides passwords in every libpq spelling", "[confi
   CHECK(redact_postgres_url("host=db password='a b\\'c' dbname=tb") == "host=db password=*** dbname=tb");
   CHECK(redact_postgres_url("") == "");
 }
+
+TEST_CASE("[strategy] and [risk] are read exactly and validated", "[config][strategy][risk]") {
+  auto result = tb::config::parse_config(R"(
+[market]
+symbols = ["BTCUSDT", "ETHUSDT"]
+[strategy]
+name = "market_maker"
+symbols = ["ETHUSDT"]
+[strategy.market_maker]
+order_qty = "0.0123"
+max_position = "0.5"
+half_spread_bps = 7
+[strategy.ema_trend]
+interval = "5m"
+allow_short = true
+[risk]
+max_order_notional = "250.5"
+max_position_qty = "0.2"
+daily_loss_action = "halt"
+market_data_stale_ms = 2500
+)", "test.toml");
+  REQUIRE(result.ok());
+  const auto& cfg = result.value();
+  CHECK(cfg.strategy.name == "market_maker");
+  REQUIRE(cfg.strategy.symbols.size() == 1);
+  CHECK(cfg.strategy.symbols[0].view() == "ETHUSDT");
+  CHECK(cfg.strategy.market_maker.order_qty.raw() == 1'230'000);
+  CHECK(cfg.strategy.market_maker.half_spread_bps == 7);
+  CHECK(cfg.strategy.ema_trend.interval == "5m");
+  CHECK(cfg.strategy.ema_trend.allow_short);
+  CHECK(cfg.risk.max_order_notional.raw() == 25'050'000'000);
+  CHECK(cfg.risk.max_position_qty.raw() == 20'000'000);
+  CHECK(cfg.risk.daily_loss_action == tb::config::RiskAction::Halt);
+  CHECK(cfg.risk.market_data_stale_ms == 2500);
+
+  // Defaults: no strategy, every market symbol.
+  auto defaults = tb::config::parse_config("", "test.toml");
+  REQUIRE(defaults.ok());
+  CHECK(defaults.value().strategy.name.empty());
+  CHECK(defaults.value().strategy.symbols.size() == 2);
+}
+
+TEST_CASE("[strategy] and [risk] rejections name the key and the reason", "[config][strategy][risk]") {
+  CHECK(rejection("[strategy]\nname = \"yolo\"\n").find("strategy.name = 'yolo': must be one of") != std::string::npos);
+  CHECK(rejection("[strategy]\nsymbols = [\"XRPUSDT\"]\n").find("is not in market.symbols") != std::string::npos);
+  CHECK(rejection("[strategy.market_maker]\norder_qty = \"1e-3\"\n")
+            .find("strategy.market_maker.order_qty = '1e-3': is not a decimal") != std::string::npos);
+  CHECK(rejection("[strategy.market_maker]\norder_qty = \"0.1\"\nmax_position = \"0.01\"\n")
+            .find("must not exceed strategy.market_maker.max_position") != std::string::npos);
+  CHECK(rejection("[strategy.market_maker]\nhalf_spread = 5\n") ==
+        "test.toml: strategy.market_maker.half_spread: unknown key");
+  CHECK(rejection("[strategy.ema_trend]\nfast_period = 30\n").find("must be smaller than") != std::string::npos);
+  CHECK(rejection("[strategy.ema_trend]\ninterval = \"7m\"\n").find("kline interval") != std::string::npos);
+  CHECK(rejection("[risk]\nmax_order_notional = \"0\"\n") ==
+        "test.toml: risk.max_order_notional = '0': must be positive");
+  CHECK(rejection("[risk]\nmax_position_qty = \"-1\"\n").find("must not be negative") != std::string::npos);
+  CHECK(rejection("[risk]\nprice_band_bps = 0\n") == "test.toml: risk.price_band_bps = 0: must be between 1 and 10000");
+  CHECK(rejection("[risk]\ndrawdown_action = \"panic\"\n").find("must be one of: reduce, halt") != std::string::npos);
+  CHECK(rejection("[risk]\nmax_loss = \"1\"\n") == "test.toml: risk.max_loss: unknown key");
+  CHECK(rejection("[trading]\npaper_tick_size = \"0\"\n").find("must be positive") != std::string::npos);
+}

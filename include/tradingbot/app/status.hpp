@@ -12,6 +12,7 @@
 #include "tradingbot/core/clock.hpp"
 #include "tradingbot/core/symbol.hpp"
 #include "tradingbot/store/stats.hpp"
+#include "tradingbot/trading/trading_loop.hpp"
 
 namespace tb::app {
 
@@ -32,6 +33,17 @@ struct StoreStatus {
   store::StoreStatsSnapshot stats;
 };
 
+// The trading loop: strategy, risk gate, orders, fills, positions and PnL (app/trading_service).
+struct TradingStatus {
+  bool active = false;  // a trading loop runs (trading.mode = paper, or live once joined)
+  std::string venue;    // "paper"
+  trading::TradingSnapshot loop;
+  std::uint64_t venue_orders = 0;  // orders that reached the (paper) venue
+  std::uint64_t venue_fills = 0;
+  std::uint64_t control_requests = 0;
+  std::uint64_t control_unauthorized = 0;
+};
+
 struct DaemonStatus {
   std::string version;
   config::TradingMode mode = config::TradingMode::Off;
@@ -45,6 +57,7 @@ struct DaemonStatus {
   std::vector<SymbolStatus> symbols;
   std::uint64_t config_reloads = 0;
   StoreStatus store;
+  TradingStatus trading;
 };
 
 // Liveness is separate from the snapshot: the trading loop stamps this every heartbeat, so a

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tradingbot/core/fixed_point.hpp"
 #include "tradingbot/core/result.hpp"
 #include "tradingbot/core/symbol.hpp"
 
@@ -58,6 +59,64 @@ std::string_view to_string(TradingMode mode) noexcept;
 
 struct TradingConfig {
   TradingMode mode = TradingMode::Paper;
+  // Paper trading (and replay): the quote currency positions are valued in, the starting cash,
+  // the simulated venue's latency (place/cancel ack and fills) and fee, and the instrument
+  // granularity assumed until exchangeInfo is known (replay never has it).
+  std::string quote_asset = "USDT";
+  Money paper_initial_cash = Money::from_integer(10'000);
+  std::int64_t paper_latency_ms = 5;
+  std::int64_t paper_fee_bps = 10;  // Binance's base spot fee, 0.1%, charged in the quote asset
+  Price paper_tick_size = Price::from_raw(1'000'000);  // 0.01
+  Qty paper_step_size = Qty::from_raw(1'000);          // 0.00001
+  Money paper_min_notional = Money::from_integer(5);
+};
+
+// [strategy]: which strategy the trading loop runs and its parameters. An empty name runs no
+// strategy (manual /control/order requests still go through the risk gate).
+struct StrategyConfig {
+  std::string name;             // "" | "market_maker" | "ema_trend"
+  std::vector<Symbol> symbols;  // default (empty): market.symbols; must be a subset of them
+  std::int64_t timer_ms = 100;  // period of the strategy timer and the dead-man check
+  struct MarketMaker {          // [strategy.market_maker]
+    Qty order_qty = Qty::from_raw(100'000);       // 0.001
+    Qty max_position = Qty::from_raw(1'000'000);  // 0.01
+    std::int64_t half_spread_bps = 5;
+    std::int64_t skew_bps = 5;
+    std::int64_t requote_bps = 2;
+    std::int64_t retry_after_ms = 1000;
+  } market_maker;
+  struct EmaTrend {             // [strategy.ema_trend]
+    std::int64_t fast_period = 12;
+    std::int64_t slow_period = 26;
+    Qty order_qty = Qty::from_raw(100'000);
+    std::string interval = "1m";
+    bool allow_short = false;
+  } ema_trend;
+};
+
+enum class RiskAction { Reduce, Halt };
+
+// [risk]: the pre-trade gate's limits (see tradingbot/risk/risk_gate.hpp for each rule).
+// Zero disables a limit where the comment says so.
+struct RiskConfig {
+  Money max_order_notional = Money::from_integer(1'000);
+  Qty max_order_qty;                 // per order, every symbol; 0 = only the notional limit
+  Money max_position_notional = Money::from_integer(5'000);  // 0 = none
+  Qty max_position_qty;              // |position| incl. open orders, every symbol; 0 = none
+  std::int64_t max_open_orders_per_symbol = 10;
+  std::int64_t price_band_bps = 500;
+  std::int64_t order_rate_limit = 10;  // 0 = none
+  std::int64_t order_rate_window_ms = 1000;
+  std::int64_t cancel_rate_limit = 20;  // 0 = none
+  std::int64_t cancel_rate_window_ms = 1000;
+  Money daily_loss_limit = Money::from_integer(200);  // 0 = none
+  RiskAction daily_loss_action = RiskAction::Reduce;
+  std::int64_t max_drawdown_bps = 1000;  // 0 = none
+  RiskAction drawdown_action = RiskAction::Halt;
+  std::int64_t market_data_stale_ms = 5000;
+  std::int64_t user_stream_stale_ms = 60000;
+  std::int64_t strategy_reject_limit = 50;  // 0 = none
+  std::int64_t strategy_reject_window_ms = 10000;
 };
 
 enum class LogTarget { Auto, Console, Journald };
@@ -88,6 +147,8 @@ struct Config {
   MarketConfig market;
   HttpConfig http;
   TradingConfig trading;
+  StrategyConfig strategy;
+  RiskConfig risk;
   LogConfig log;
   StoreConfig store;
 };

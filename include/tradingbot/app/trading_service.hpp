@@ -1,0 +1,74 @@
+// TradingService: the daemon's trading loop. In trading.mode = "paper" it runs the configured
+// strategy through the risk gate and order manager on the PaperVenue, fed by the same market
+// events as the books (attach market_sink() to the MarketDataPipeline: pipeline.set_sink()).
+// In "live" the loop needs the Binance order gateway's Venue (branch `rest`); until it is joined
+// the service stays inactive and says so. "off": inactive.
+//
+// Threads: created, started and stopped on the main thread before/after the trading io_context
+// runs; market_sink(), the timer and fill_status() run on the trading thread. The control
+// endpoints' handlers run on the HTTP thread: they check the bearer token, post the action to
+// the trading thread and wait (bounded) for its answer. The HTTP server answers synchronously
+// (Router handlers fill the response before returning), so waiting is the minimal way to
+// return the control outcome (e.g. a manual order's client_order_id or its risk rejection):
+// control requests are rare and localhost-only, the trading thread answers in microseconds, and
+// a stalled trading loop yields 503 after kControlTimeout instead of a hung request.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "tradingbot/app/status.hpp"
+#include "tradingbot/config/config.hpp"
+#include "tradingbot/core/result.hpp"
+#include "tradingbot/http/json_writer.hpp"
+#include "tradingbot/http/prometheus_writer.hpp"
+#include "tradingbot/http/router.hpp"
+#include "tradingbot/market/event_sink.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace tb::trading {
+class PaperSession;
+}
+
+namespace tb::app {
+
+inline constexpr auto kControlTimeout = std::chrono::seconds(2);
+
+class TradingService {
+ public:
+  // `control_token` is TRADINGBOT_CONTROL_TOKEN ("" disables control: every request gets 401).
+  static Result<std::unique_ptr<TradingService>> create(const config::Config& config,
+                                                        boost::asio::io_context& trading_context,
+                                                        std::string control_token);
+  ~TradingService();
+  TradingService(const TradingService&) = delete;
+  TradingService& operator=(const TradingService&) = delete;
+
+  [[nodiscard]] bool active() const noexcept;
+  // The sink the market-data pipeline feeds (nullptr when inactive). Trading thread.
+  [[nodiscard]] market::MarketEventSink* market_sink() noexcept;
+  void start();  // arms the loop timer on the trading context
+  void stop();   // cancels the timer (open paper orders die with the process)
+  // Trading thread: copies the loop's state into the published status.
+  void fill_status(TradingStatus& out) const;
+  // Main thread, before the HTTP server starts: POST /control/{halt,resume,cancel-all,order,cancel}.
+  void add_control_endpoints(http::Router& router);
+
+  [[nodiscard]] trading::PaperSession* paper_session() noexcept;  // tests
+
+ private:
+  struct Impl;
+  explicit TradingService(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Renders the "trading" member of /status and the trading families of /metrics.
+void write_trading_status(http::JsonWriter& json, const TradingStatus& status);
+void write_trading_metrics(http::PrometheusWriter& metrics, const TradingStatus& status);
+
+}  // namespace tb::app
