@@ -207,6 +207,31 @@ ParseStatus parse_orders(JsonParser& parser, std::string_view body, std::vector<
   return ParseStatus::Ok;
 }
 
+ParseStatus parse_my_trades(JsonParser& parser, std::string_view body, std::vector<AccountTrade>& out,
+                            ApiError* error) {
+  element root;
+  if (const ParseStatus s = parse_root(parser, body, root, error); s != ParseStatus::Ok) return s;
+  array a;
+  if (root.get_array().get(a) != simdjson::SUCCESS) return ParseStatus::WrongShape;
+  out.clear();
+  for (element e : a) {
+    object o;
+    if (e.get_object().get(o) != simdjson::SUCCESS) return ParseStatus::WrongShape;
+    AccountTrade& t = out.emplace_back();
+    if (!json::symbol(o, "symbol", t.symbol) || !json::i64(o, "id", t.trade_id) || !json::i64(o, "orderId", t.order_id) ||
+        !json::i64(o, "time", t.time) || !json::boolean(o, "isBuyer", t.is_buyer) ||
+        !json::boolean(o, "isMaker", t.is_maker)) {
+      return ParseStatus::MissingField;
+    }
+    if (!json::fixed(o, "price", t.price) || !json::fixed(o, "qty", t.qty) || !json::fixed(o, "commission", t.commission)) {
+      return ParseStatus::BadNumber;
+    }
+    (void)json::fixed(o, "quoteQty", t.quote_qty);
+    (void)json::inline_str(o, "commissionAsset", t.commission_asset);
+  }
+  return ParseStatus::Ok;
+}
+
 ParseStatus parse_account(JsonParser& parser, std::string_view body, AccountInfo& out, ApiError* error) {
   element root;
   if (const ParseStatus s = parse_root(parser, body, root, error); s != ParseStatus::Ok) return s;

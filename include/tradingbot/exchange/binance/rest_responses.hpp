@@ -131,6 +131,24 @@ struct AccountInfo {
 // GET /api/v3/account.
 [[nodiscard]] ParseStatus parse_account(JsonParser& parser, std::string_view body, AccountInfo& out,
                                         ApiError* error = nullptr);
+// One of the account's trades (GET /api/v3/myTrades).
+struct AccountTrade {
+  Symbol symbol;
+  std::int64_t trade_id = 0;  // id
+  std::int64_t order_id = 0;
+  Price price;
+  Qty qty;
+  Money quote_qty;
+  Money commission;
+  AssetName commission_asset;
+  std::int64_t time = 0;
+  bool is_buyer = false;
+  bool is_maker = false;
+};
+
+// GET /api/v3/myTrades.
+[[nodiscard]] ParseStatus parse_my_trades(JsonParser& parser, std::string_view body, std::vector<AccountTrade>& out,
+                                          ApiError* error = nullptr);
 // GET /api/v3/time.
 [[nodiscard]] ParseStatus parse_server_time(JsonParser& parser, std::string_view body, std::int64_t& server_time_ms,
                                             ApiError* error = nullptr);
