@@ -46,6 +46,22 @@ TEST_CASE("the window keeps only the last samples", "[exchange][clock]") {
   CHECK(est.offset() == ms(7));
 }
 
+TEST_CASE("after -1021 the next sample replaces a low-RTT sample of the old clock", "[exchange][clock]") {
+  ClockOffsetEstimator est;
+  REQUIRE(est.add_sample(kT, 1'700'000'040'001, kT + ms(2)));  // offset 0, RTT 2 ms: hard to beat
+  est.distrust_current_samples();
+  CHECK(est.offset() == ms(0));  // still used until a fresh sample arrives
+  // The server's clock is now 3 s behind ours; this sample's RTT (20 ms) is worse than the old one.
+  REQUIRE(est.add_sample(kT + ms(1000), 1'700'000'038'010, kT + ms(1020)));
+  CHECK(est.offset() == ms(-3000));
+  CHECK(est.rtt() == ms(20));
+  // Without distrust, the old low-RTT sample would have kept winning.
+  ClockOffsetEstimator trusting;
+  REQUIRE(trusting.add_sample(kT, 1'700'000'040'001, kT + ms(2)));
+  REQUIRE(trusting.add_sample(kT + ms(1000), 1'700'000'038'010, kT + ms(1020)));
+  CHECK(trusting.offset() == ms(0));
+}
+
 TEST_CASE("skew checks refuse trading on stale, slow or far-off clocks", "[exchange][clock]") {
   ClockOffsetConfig cfg;
   ClockOffsetEstimator est(cfg);

@@ -21,6 +21,13 @@ bool ClockOffsetEstimator::add_sample(Nanos t0, std::int64_t server_time_ms, Nan
   s.rtt = t1 - t0;
   const Nanos midpoint = t0 + s.rtt / 2;  // no overflow: t0 + (t1 - t0) / 2
   s.offset = server_time_ms * kNanosPerMilli - midpoint;
+  if (discard_on_next_sample_) {
+    // The exchange said our clock is wrong (-1021): older samples describe a clock that has
+    // moved, and one of them may still have the lowest RTT. Start the window afresh.
+    count_ = 0;
+    next_ = 0;
+    discard_on_next_sample_ = false;
+  }
   samples_[next_] = s;
   next_ = (next_ + 1) % kWindow;
   if (count_ < kWindow) ++count_;

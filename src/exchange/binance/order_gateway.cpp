@@ -428,6 +428,7 @@ void OrderGateway::on_ws_api_completion(const WsApiCompletion& c) {
   const bool unknown = c.outcome == WsApiOutcome::Unknown;
   const std::int32_t code = c.response != nullptr && c.response->has_error ? c.response->error.code : 0;
   const OrderResponse* order = ok ? &c.response->order : nullptr;
+  if (code != 0) rest_->on_exchange_error(code, "ws-api", c.response->error.msg);
   switch (c.method) {
     case WsApiMethod::OrderPlace: on_place_result(id, ok, unknown, code, order); break;
     case WsApiMethod::OrderCancel: on_cancel_result(id, ok, unknown, code, order); break;

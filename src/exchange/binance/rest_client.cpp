@@ -305,26 +305,29 @@ void RestClient::on_response(const std::shared_ptr<Pending>& pending, net::Https
     return;
   }
   r.outcome = RestOutcome::Rejected;
-  if (is_error_body) {
-    switch (r.error.code) {
-      case error_code::kInvalidTimestamp:
-        ++counters_.timestamp_errors;
-        spdlog::warn("binance rest: -1021 on {}: resyncing the clock", pending->call.path);
-        sync_time();
-        break;
-      case error_code::kInvalidSignature:
-        ++counters_.signature_errors;
-        spdlog::error("binance rest: -1022 invalid signature on {} (check key and secret)", pending->call.path);
-        break;
-      case error_code::kFilterFailure:
-        ++counters_.filter_errors;
-        spdlog::warn("binance rest: -1013 on {} ({}): refreshing exchangeInfo", pending->call.path, r.error.msg);
-        refresh_exchange_info();
-        break;
-      default: break;
-    }
-  }
+  if (is_error_body) on_exchange_error(r.error.code, pending->call.path, r.error.msg);
   finish(pending, r);
+}
+
+void RestClient::on_exchange_error(std::int32_t code, std::string_view where, std::string_view msg) {
+  switch (code) {
+    case error_code::kInvalidTimestamp:
+      ++counters_.timestamp_errors;
+      spdlog::warn("binance: -1021 on {}: resyncing the clock", where);
+      clock_.distrust_current_samples();
+      sync_time();
+      break;
+    case error_code::kInvalidSignature:
+      ++counters_.signature_errors;
+      spdlog::error("binance: -1022 invalid signature on {} (check key and secret)", where);
+      break;
+    case error_code::kFilterFailure:
+      ++counters_.filter_errors;
+      spdlog::warn("binance: -1013 on {} ({}): refreshing exchangeInfo", where, msg);
+      refresh_exchange_info();
+      break;
+    default: break;
+  }
 }
 
 bool RestClient::maybe_retry(const std::shared_ptr<Pending>& pending) {

@@ -61,6 +61,11 @@ class ClockOffsetEstimator {
   // The `timestamp` parameter for a request sent at `now`: server time minus the bias, in ms.
   [[nodiscard]] std::int64_t timestamp_for_request(Nanos now) const noexcept;
 
+  // The current estimate was proven wrong (Binance answered -1021): keep using it until the next
+  // sample arrives, then forget every earlier sample, so a stale low-RTT sample cannot outvote
+  // the clock's new position.
+  void distrust_current_samples() noexcept { discard_on_next_sample_ = count_ > 0; }
+
   // Whether the clock is trustworthy enough to trade at `now`.
   [[nodiscard]] ClockStatus check(Nanos now) const noexcept;
 
@@ -71,6 +76,7 @@ class ClockOffsetEstimator {
   std::array<ClockSample, kWindow> samples_{};
   std::size_t next_ = 0;
   std::size_t count_ = 0;
+  bool discard_on_next_sample_ = false;
 };
 
 }  // namespace tb::binance

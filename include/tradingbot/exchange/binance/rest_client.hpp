@@ -181,6 +181,10 @@ class RestClient : public std::enable_shared_from_this<RestClient> {
 
   // One time sync now (also what -1021 triggers). `done` may be empty.
   void sync_time(std::function<void(bool ok)> done = {});
+  // What an error code in any signed answer (REST or WS API: same clock, same filters) says
+  // about our state: -1021 distrusts the clock and resyncs, -1013 reloads exchangeInfo, -1022 is
+  // counted and logged. REST answers go through it automatically; the WS API owner calls it.
+  void on_exchange_error(std::int32_t code, std::string_view where, std::string_view msg);
   // Loads exchangeInfo now (also what -1013 triggers). `done` may be empty.
   void refresh_exchange_info(std::function<void(bool ok)> done = {});
 
