@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "tradingbot/app/logging.hpp"
+#include "tradingbot/app/market_data_service.hpp"
 #include "tradingbot/app/status.hpp"
 #include "tradingbot/app/status_endpoints.hpp"
 #include "tradingbot/app/systemd_notifier.hpp"
@@ -36,10 +37,17 @@ struct Daemon::Impl {
     spdlog::info("tradingbot {} starting: mode={} config={} http={}", version_string(),
                  config::to_string(config.trading.mode), config_path, config.http.listen);
     started_wall_ns = wall_clock_ns();
+    // Market data runs in every trading mode (off included): /book, /price and /ready need it.
+    market_data = std::make_unique<MarketDataService>(trading, config);
+    if (auto started = market_data->start(); !started) {
+      spdlog::critical("market data: {}", started.error().message);
+      return false;
+    }
     publish_status();
 
     http::Router router;
     add_status_endpoints(router, StatusSources{&published, &heartbeat, [this] { return http_server->stats(); }});
+    add_market_data_endpoints(router, &published, market_data.get());
     http_server = std::make_unique<http::Server>(config.http, std::move(router));
     if (auto started = http_server->start(); !started) {
       spdlog::critical("{}", started.error().message);
@@ -95,6 +103,7 @@ struct Daemon::Impl {
       spdlog::warn("config reload: changes to exchange.*, http.listen, trading.mode or log.file take effect "
                    "only after a restart");
     }
+    if (market_data) market_data->reload(next);
     ++config_reloads;
     notifier.ready();
   }
@@ -108,6 +117,7 @@ struct Daemon::Impl {
     signals.cancel();
     // Stop serving before the state it reads goes away; joins the HTTP thread.
     if (http_server) http_server->stop();
+    if (market_data) market_data->stop();
   }
 
   void beat() {
@@ -135,11 +145,7 @@ struct Daemon::Impl {
     status->loop_iterations = loop_iterations;
     status->halted = halted;
     status->config_reloads = config_reloads;
-    // No market-data connection runs yet, so no book can be in sync: say so per symbol.
-    for (const Symbol& symbol : config.market.symbols) {
-      status->symbols.push_back(SymbolStatus{symbol});
-      status->not_ready_reasons.push_back(symbol.str() + ": book not synced (no market data connection)");
-    }
+    if (market_data) market_data->fill_status(*status);
     published.publish(std::move(status));
   }
 
@@ -151,6 +157,7 @@ struct Daemon::Impl {
   SystemdNotifier notifier;
   Published<DaemonStatus> published;
   LoopHeartbeat heartbeat;
+  std::unique_ptr<MarketDataService> market_data;  // trading thread; outlives http_server
   std::unique_ptr<http::Server> http_server;  // its own thread; reads `published` and `heartbeat`
   Nanos started_wall_ns = 0;
   Nanos last_watchdog_ns = 0;

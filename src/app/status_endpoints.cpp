@@ -3,6 +3,7 @@
 #include <string>
 
 #include "tradingbot/app/logging.hpp"
+#include "tradingbot/app/market_data_service.hpp"
 #include "tradingbot/core/fixed_point.hpp"
 #include "tradingbot/http/json_writer.hpp"
 #include "tradingbot/http/prometheus_writer.hpp"
@@ -104,6 +105,7 @@ void add_status_endpoints(http::Router& router, StatusSources sources) {
     json.member("dropped_lines", dropped_log_lines());
     json.end_object();
     json.member("config_reloads", status->config_reloads);
+    write_market_data_json(json, status->market);
     json.end_object();
   });
 
@@ -132,6 +134,7 @@ void add_status_endpoints(http::Router& router, StatusSources sources) {
       }
       metrics.family("book_resyncs_total", "Book resynchronisations per symbol", http::MetricType::Counter);
       for (const auto& symbol : status->symbols) metrics.sample({{"symbol", symbol.symbol.view()}}, symbol.resyncs);
+      write_market_data_metrics(metrics, status->market);
     }
     metrics.family("log_dropped_lines_total", "Log lines dropped because the async queue was full",
                    http::MetricType::Counter)

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tradingbot/app/market_data_status.hpp"
 #include "tradingbot/config/config.hpp"
 #include "tradingbot/core/clock.hpp"
 #include "tradingbot/core/symbol.hpp"
@@ -35,6 +36,7 @@ struct DaemonStatus {
   std::vector<std::string> not_ready_reasons;
   std::vector<SymbolStatus> symbols;
   std::uint64_t config_reloads = 0;
+  MarketDataStatus market;  // filled by MarketDataService
 };
 
 // Liveness is separate from the snapshot: the trading loop stamps this every heartbeat, so a
