@@ -35,12 +35,14 @@ config::Config test_config(const FakeExchange& ex, std::string_view extra = {}) 
                      "\"\nws_url = \"wss://127.0.0.1:" + std::to_string(ex.ws.port()) + "\"\nca_file = \"" +
                      pki().ca_file.string() +
                      "\"\n[market]\nsymbols = [\"BTCUSDT\"]\nstreams = [\"depth@100ms\", \"bookTicker\", \"trade\"]\n"
-                     "stale_after_ms = 300\nprice_cache_ttl_ms = 500\n[http]\nlisten = \"127.0.0.1:0\"\n[trading]\n"
+                     "stale_after_ms = 300\nprice_cache_ttl_ms = 500\n[trading]\n"
                      "mode = \"off\"\n";
   toml += extra;
   auto cfg = config::parse_config(toml, "test.toml");
   if (!cfg) FAIL(cfg.error().message);
-  return std::move(cfg).value();
+  config::Config out = std::move(cfg).value();
+  out.http.listen_port = 0;  // any free port (the config itself requires 1..65535)
+  return out;
 }
 
 void shorten(binance::MarketStreamOptions& o) {
