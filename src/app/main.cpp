@@ -84,9 +84,9 @@ int run_replay_command(const std::string& config_path, const std::string& symbol
     }
   }
   const auto& result = summary.value();
-  std::printf("replayed %llu messages in %.3f s (%.0f msg/s), %zu symbols\n",
+  std::printf("replayed %llu messages in %.3f s (%.0f msg/s; pipeline alone %.0f msg/s), %zu symbols\n",
               static_cast<unsigned long long>(result.messages), result.elapsed_s, result.msgs_per_s,
-              result.symbols.size());
+              result.pipeline_msgs_per_s, result.symbols.size());
   for (const auto& symbol : result.symbols) {
     std::printf("  %s: synced=%s last_update_id=%llu gaps=%llu resyncs=%llu crossed=%llu "
                 "book_ticker_checks=%llu mismatches=%llu\n",
