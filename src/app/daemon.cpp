@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "tradingbot/app/logging.hpp"
+#include "tradingbot/app/market_data_service.hpp"
 #include "tradingbot/app/status.hpp"
 #include "tradingbot/app/status_endpoints.hpp"
 #include "tradingbot/app/store_service.hpp"
@@ -18,6 +19,7 @@
 #include "tradingbot/app/version.hpp"
 #include "tradingbot/core/clock.hpp"
 #include "tradingbot/core/published.hpp"
+#include "tradingbot/exchange/binance/market_pipeline.hpp"
 #include "tradingbot/http/server.hpp"
 
 namespace tb::app {
@@ -46,12 +48,10 @@ struct Daemon::Impl {
       return false;
     }
     store = std::move(opened_store).value();
-    publish_status();
 
     http::Router router;
     add_status_endpoints(router, StatusSources{&published, &heartbeat, [this] { return http_server->stats(); }});
-    // Trading loop (paper venue in trading.mode = paper) and its control endpoints. The market-data
-    // pipeline feeds trading_service->market_sink() once it runs in the daemon.
+    // Trading loop (paper venue in trading.mode = paper) and its control endpoints.
     const char* control_token = std::getenv("TRADINGBOT_CONTROL_TOKEN");
     auto service = TradingService::create(config, trading, control_token != nullptr ? control_token : "");
     if (!service) {
@@ -60,6 +60,19 @@ struct Daemon::Impl {
     }
     trading_service = std::move(service).value();
     trading_service->add_control_endpoints(router);
+    // Market data runs in every trading mode (off included): /book, /price and /ready need it. The
+    // trading loop sees the same events as the books, synchronously on this thread. Nothing flows
+    // before trading.run(), so the sink is in place before the first frame.
+    market_data = std::make_unique<MarketDataService>(trading, config);
+    market_data->pipeline().set_sink(trading_service->market_sink());
+    if (auto started = market_data->start(); !started) {
+      spdlog::critical("market data: {}", started.error().message);
+      return false;
+    }
+    add_market_data_endpoints(router, &published, market_data.get());
+    // The first snapshot is built once every service exists, so /ready can never see a daemon
+    // without its market data and answer 200.
+    publish_status();
     http_server = std::make_unique<http::Server>(config.http, std::move(router));
     if (auto started = http_server->start(); !started) {
       spdlog::critical("{}", started.error().message);
@@ -117,6 +130,7 @@ struct Daemon::Impl {
       spdlog::warn("config reload: changes to exchange.*, http.listen, trading.mode or log.file take effect "
                    "only after a restart");
     }
+    if (market_data) market_data->reload(next);
     ++config_reloads;
     notifier.ready();
   }
@@ -132,6 +146,7 @@ struct Daemon::Impl {
     if (trading_service) trading_service->stop();
     // Stop serving before the state it reads goes away; joins the HTTP thread.
     if (http_server) http_server->stop();
+    if (market_data) market_data->stop();
   }
 
   void beat() {
@@ -160,11 +175,7 @@ struct Daemon::Impl {
     status->halted = halted;
     status->config_reloads = config_reloads;
     if (store) status->store = store->status();
-    // No market-data connection runs yet, so no book can be in sync: say so per symbol.
-    for (const Symbol& symbol : config.market.symbols) {
-      status->symbols.push_back(SymbolStatus{symbol});
-      status->not_ready_reasons.push_back(symbol.str() + ": book not synced (no market data connection)");
-    }
+    if (market_data) market_data->fill_status(*status);
     if (trading_service) trading_service->fill_status(status->trading);
     status->halted = status->halted || (status->trading.active && status->trading.loop.mode == risk::GateMode::Halted);
     published.publish(std::move(status));
@@ -178,7 +189,10 @@ struct Daemon::Impl {
   SystemdNotifier notifier;
   Published<DaemonStatus> published;
   LoopHeartbeat heartbeat;
+  // Declaration order is teardown order reversed: the HTTP server (which calls into both through
+  // posted work and published snapshots) is destroyed before the services it reaches.
   std::unique_ptr<TradingService> trading_service;  // trading thread; control handlers post to it
+  std::unique_ptr<MarketDataService> market_data;  // trading thread; feeds trading_service
   std::unique_ptr<http::Server> http_server;  // its own thread; reads `published` and `heartbeat`
   std::unique_ptr<StoreService> store;        // persistence; its own store thread
   std::string stop_reason = "stopped";

@@ -5,6 +5,7 @@
 #include "tradingbot/app/logging.hpp"
 #include "tradingbot/app/store_service.hpp"
 #include "tradingbot/app/trading_service.hpp"
+#include "tradingbot/app/market_data_service.hpp"
 #include "tradingbot/core/fixed_point.hpp"
 #include "tradingbot/http/json_writer.hpp"
 #include "tradingbot/http/prometheus_writer.hpp"
@@ -108,6 +109,7 @@ void add_status_endpoints(http::Router& router, StatusSources sources) {
     json.member("config_reloads", status->config_reloads);
     write_store_status(json, status->store);
     write_trading_status(json, status->trading);
+    write_market_data_json(json, status->market);
     json.end_object();
   });
 
@@ -138,6 +140,7 @@ void add_status_endpoints(http::Router& router, StatusSources sources) {
       for (const auto& symbol : status->symbols) metrics.sample({{"symbol", symbol.symbol.view()}}, symbol.resyncs);
       write_store_metrics(metrics, status->store);
       write_trading_metrics(metrics, status->trading);
+      write_market_data_metrics(metrics, status->market);
     }
     metrics.family("log_dropped_lines_total", "Log lines dropped because the async queue was full",
                    http::MetricType::Counter)

@@ -90,6 +90,11 @@ void PriceCache::remove_slot(std::size_t slot) noexcept {
   }
 }
 
+const PriceEntry* PriceCache::peek(const Symbol& symbol) const noexcept {
+  const std::size_t slot = find_slot(symbol);
+  return slot == kNpos ? nullptr : &nodes_[slots_[slot]].entry;
+}
+
 PriceLookup PriceCache::get(const Symbol& symbol, Nanos now, const PriceEntry*& out) noexcept {
   const std::size_t slot = find_slot(symbol);
   if (slot == kNpos) {

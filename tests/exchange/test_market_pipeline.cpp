@@ -135,3 +135,20 @@ TEST_CASE("symbols outside the configured set are filtered unless accepted", "[e
   CHECK(q.symbols().size() == 2);
   CHECK(q.symbol_stats(*Symbol::parse("ETHUSDT"))->trades == 1);
 }
+
+TEST_CASE("partial depth refreshes the price cache but never touches the diff-synced book", "[exchange][pipeline]") {
+  MarketDataPipeline p(btc_options());
+  const std::string frame =
+      R"({"stream":"btcusdt@depth5@100ms","data":{"lastUpdateId":160,"bids":[["10.5","2"],["10.4","3"]],"asks":[["10.6","4"],["10.7","1"]]}})";
+  REQUIRE(p.on_ws_frame(frame, 1000) == DecodeStatus::Ok);
+  CHECK(p.symbol_stats(kBtc)->partial_depths == 1);
+  CHECK(p.book(kBtc)->empty());  // a top-N snapshot is not a book update
+  CHECK_FALSE(p.synchronizer(kBtc)->synced());
+  const tb::market::PriceEntry* entry = p.price_cache().peek(kBtc);
+  REQUIRE(entry != nullptr);
+  CHECK(entry->quote.bid_price == *tb::Price::parse("10.5"));
+  CHECK(entry->quote.bid_qty == *tb::Qty::parse("2"));
+  CHECK(entry->quote.ask_price == *tb::Price::parse("10.6"));
+  CHECK(entry->quote.update_id == 160);
+  CHECK(entry->updated_ns == 1000);
+}

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,11 @@ class FakeHttpsServer {
   int max_open_connections = 0;
   int requests = 0;
   std::vector<std::string> methods;
+  std::vector<std::string> targets;  // request targets, in arrival order
+  // When set, fills the response (status, body, headers) instead of echoing the target.
+  std::function<void(const boost::beast::http::request<boost::beast::http::string_body>&,
+                     boost::beast::http::response<boost::beast::http::string_body>&)>
+      responder;
 
  private:
   class Session : public std::enable_shared_from_this<Session> {
@@ -69,6 +75,7 @@ class FakeHttpsServer {
     void on_request() {
       ++server_.requests;
       server_.methods.emplace_back(request_.method_string());
+      server_.targets.emplace_back(request_.target());
       const auto wait = request_.target() == "/slow" ? server_.slow_delay : server_.delay;
       timer_.expires_after(wait);
       timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
@@ -84,6 +91,7 @@ class FakeHttpsServer {
       response_.set("X-MBX-USED-WEIGHT-1M", std::to_string(server_.requests));
       response_.keep_alive(true);
       response_.body() = std::string(request_.target());
+      if (server_.responder) server_.responder(request_, response_);
       response_.prepare_payload();
       boost::beast::http::async_write(stream_, response_,
                                       [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {

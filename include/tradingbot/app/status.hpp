@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tradingbot/app/market_data_status.hpp"
 #include "tradingbot/config/config.hpp"
 #include "tradingbot/core/clock.hpp"
 #include "tradingbot/core/symbol.hpp"
@@ -58,6 +59,7 @@ struct DaemonStatus {
   std::uint64_t config_reloads = 0;
   StoreStatus store;
   TradingStatus trading;
+  MarketDataStatus market;  // filled by MarketDataService
 };
 
 // Liveness is separate from the snapshot: the trading loop stamps this every heartbeat, so a

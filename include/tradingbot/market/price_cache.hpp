@@ -59,6 +59,8 @@ class PriceCache {
   // the caller can show the age or fall back to it. Miss: `out` is null. Hit and Stale make the
   // entry the most recently used.
   PriceLookup get(const Symbol& symbol, Nanos now, const PriceEntry*& out) noexcept;
+  // The entry without touching recency or counters (status publication); null when absent.
+  [[nodiscard]] const PriceEntry* peek(const Symbol& symbol) const noexcept;
   // Inserts or updates, making the entry most recently used; evicts the least recently used
   // entry when full. A Ws quote whose non-zero update id is older than the cached one is ignored
   // (a 100 ms depth diff can arrive after a fresher bookTicker).

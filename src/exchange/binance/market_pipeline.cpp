@@ -172,6 +172,18 @@ DecodeStatus MarketDataPipeline::dispatch(DecodeStatus status, Nanos recv_ns, co
     case MessageKind::PartialDepth:
       if (track(m.partial_depth.symbol) == nullptr) break;
       ++s->stats.partial_depths;
+      // A partial depth stream is a complete top-N snapshot at lastUpdateId, not a change: it is
+      // never applied to the diff-synced L2 book (levels below N would go stale, and it has no
+      // U/u chain to sequence it with diffs). Its best levels are a quote like a bookTicker, so
+      // they refresh the price cache (an older id than the cached one is ignored there).
+      if (!m.partial_depth.bids.empty() && !m.partial_depth.asks.empty()) {
+        const book::BookLevel& bid = m.partial_depth.bids.front();
+        const book::BookLevel& ask = m.partial_depth.asks.front();
+        cache_.put(m.partial_depth.symbol,
+                   market::PriceQuote{bid.price, bid.qty, ask.price, ask.qty, m.partial_depth.last_update_id,
+                                      market::PriceSource::Ws},
+                   recv_ns);
+      }
       if (sink_ != nullptr) sink_->on_partial_depth(m.partial_depth, recv_ns);
       break;
     case MessageKind::Trade:

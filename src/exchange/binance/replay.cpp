@@ -88,6 +88,7 @@ Result<ReplaySummary> run_replay(const config::Config& config, const std::vector
 
   ReplaySummary summary;
   const Nanos start = monotonic_ns();
+  Nanos pipeline_ns = 0;  // decode + sync + book + cache only: reading/gunzip excluded
   for (;;) {
     Source* next = nullptr;
     for (auto& s : sources) {
@@ -95,7 +96,9 @@ Result<ReplaySummary> run_replay(const config::Config& config, const std::vector
     }
     if (next == nullptr) break;
     const Symbol& file_symbol = next->symbols_seen.size() == 1 ? next->symbols_seen.front() : fallback;
+    const Nanos pipeline_start = monotonic_ns();
     (void)pipeline.on_capture_record(next->record, file_symbol);
+    pipeline_ns += monotonic_ns() - pipeline_start;
     ++summary.messages;
     const Symbol& seen = pipeline.last_message().symbol;
     if (!seen.empty() && next->symbols_seen.size() < 2 &&
@@ -108,6 +111,9 @@ Result<ReplaySummary> run_replay(const config::Config& config, const std::vector
 
   summary.elapsed_s = static_cast<double>(elapsed) / static_cast<double>(kNanosPerSecond);
   summary.msgs_per_s = summary.elapsed_s > 0 ? static_cast<double>(summary.messages) / summary.elapsed_s : 0.0;
+  summary.pipeline_s = static_cast<double>(pipeline_ns) / static_cast<double>(kNanosPerSecond);
+  summary.pipeline_msgs_per_s =
+      summary.pipeline_s > 0 ? static_cast<double>(summary.messages) / summary.pipeline_s : 0.0;
   for (const Symbol& symbol : pipeline.symbols()) {
     const auto stats = pipeline.symbol_stats(symbol);
     const book::L2Book* book = pipeline.book(symbol);
@@ -153,6 +159,10 @@ std::string to_json(const ReplaySummary& summary) {
   append_double(out, "elapsed_s", summary.elapsed_s, 6);
   out.push_back(',');
   append_double(out, "msgs_per_s", summary.msgs_per_s, 1);
+  out.push_back(',');
+  append_double(out, "pipeline_s", summary.pipeline_s, 6);
+  out.push_back(',');
+  append_double(out, "pipeline_msgs_per_s", summary.pipeline_msgs_per_s, 1);
   out.append(",\"symbols\":{");
   bool first = true;
   for (const auto& s : summary.symbols) {

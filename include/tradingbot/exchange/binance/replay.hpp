@@ -53,7 +53,9 @@ struct PaperSummary {
 struct ReplaySummary {
   std::uint64_t messages = 0;  // capture records fed to the pipeline (frames + snapshots)
   double elapsed_s = 0;
-  double msgs_per_s = 0;
+  double msgs_per_s = 0;        // messages / elapsed_s: includes reading and gunzip of the files
+  double pipeline_s = 0;        // time inside the pipeline only (decode + sync + book + cache)
+  double pipeline_msgs_per_s = 0;  // messages / pipeline_s (two clock reads per message included)
   std::vector<ReplaySymbolSummary> symbols;  // sorted by symbol
   PaperSummary paper;
   // Diagnostics beyond the contract.
