@@ -10,6 +10,7 @@
 
 #include "tradingbot/app/daemon.hpp"
 #include "tradingbot/app/logging.hpp"
+#include "tradingbot/app/sim_command.hpp"
 #include "tradingbot/app/version.hpp"
 #include "tradingbot/config/config.hpp"
 #include "tradingbot/exchange/binance/replay.hpp"
@@ -154,9 +155,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (replay->parsed()) return run_replay_command(replay_config, replay_symbol, replay_summary, replay_captures);
-  if (record->parsed() || sim->parsed()) {
-    const char* name = record->parsed() ? "record" : "sim";
-    std::fprintf(stderr, "tradingbot %s: not available in this build yet\n", name);
+  if (sim->parsed()) return tb::app::run_sim_command(sim_config);
+  if (record->parsed()) {
+    std::fprintf(stderr, "tradingbot record: not available in this build yet\n");
     return kExitUsage;
   }
 
