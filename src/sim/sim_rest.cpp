@@ -1,5 +1,7 @@
 #include "sim_rest.hpp"
 
+#include "sim_accounts.hpp"
+
 #include <charconv>
 
 #include "tradingbot/core/clock.hpp"
@@ -10,6 +12,8 @@ namespace http = boost::beast::http;
 namespace {
 
 std::int64_t mono_ms() noexcept { return monotonic_ns() / 1'000'000; }
+
+}  // namespace
 
 std::string error_json(int code, std::string_view msg) {
   std::string out = R"({"code":)";
@@ -22,6 +26,8 @@ std::string error_json(int code, std::string_view msg) {
   out += "\"}";
   return out;
 }
+
+namespace {
 
 std::string missing(std::string_view name) {
   return error_json(-1102, "Mandatory parameter '" + std::string(name) + "' was not sent, was empty/null, or malformed.");
@@ -288,6 +294,16 @@ RestHandler::Reply RestHandler::dispatch(const HttpRequest& request, std::string
     Reply ok;
     market_.render_klines(*index, *interval, start, end, static_cast<std::size_t>(limit), ok.body);
     return ok;
+  }
+  if (const auto signed_weight = SimAccounts::weight_of(method, path, params)) {
+    weight = *signed_weight;
+    if (!run) return {};
+    const auto key = request.find("X-MBX-APIKEY");
+    const std::string_view api_key = key == request.end() ? std::string_view() : std::string_view(key->value().data(), key->value().size());
+    const std::string_view target(request.target().data(), request.target().size());
+    const auto q = target.find('?');
+    const std::string_view raw_query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+    return accounts_.handle_rest(method, path, params, raw_query, request.body(), api_key, now_ms());
   }
   if (path.rfind("/api/v3/userDataStream", 0) == 0) {
     weight = 1;

@@ -28,6 +28,16 @@ void send_text(WsSession& session, std::string text);
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using HttpResponseMsg = boost::beast::http::response<boost::beast::http::string_body>;
 
+// One REST answer: HTTP status, JSON body, Retry-After seconds (0 = none).
+struct SimReply {
+  unsigned status = 200;
+  std::string body;
+  std::int64_t retry_after_s = 0;
+};
+[[nodiscard]] std::string error_json(int code, std::string_view msg);
+
+class SimAccounts;
+
 struct AdminHooks {
   std::function<void(bool streams_only)> drop_connections;
   std::function<void()> announce_shutdown;
@@ -36,8 +46,8 @@ struct AdminHooks {
 
 class RestHandler {
  public:
-  RestHandler(const SimConfig& config, SimMarket& market, FaultSwitches& faults)
-      : config_(config), market_(market), faults_(faults) {}
+  RestHandler(const SimConfig& config, SimMarket& market, FaultSwitches& faults, SimAccounts& accounts)
+      : config_(config), market_(market), faults_(faults), accounts_(accounts) {}
 
   void set_admin_hooks(AdminHooks hooks) { admin_ = std::move(hooks); }
   HttpResponseMsg handle_http(const HttpRequest& request, const std::string& ip);
@@ -51,11 +61,7 @@ class RestHandler {
     std::int64_t rejected = 0;     // requests answered 429 in the window
     std::int64_t banned_until_ms = 0;
   };
-  struct Reply {
-    unsigned status = 200;
-    std::string body;
-    std::int64_t retry_after_s = 0;
-  };
+  using Reply = SimReply;
 
   [[nodiscard]] std::int64_t now_ms() const noexcept;
   Reply dispatch(const HttpRequest& request, std::string_view path, const Params& params, std::int64_t& weight,
@@ -65,6 +71,7 @@ class RestHandler {
   const SimConfig& config_;
   SimMarket& market_;
   FaultSwitches& faults_;
+  SimAccounts& accounts_;
   AdminHooks admin_;
   std::unordered_map<std::string, IpWindow> windows_;
 };

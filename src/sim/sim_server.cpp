@@ -20,6 +20,7 @@
 
 #include "tradingbot/core/clock.hpp"
 #include "tradingbot/net/certificate_authority.hpp"
+#include "sim_accounts.hpp"
 #include "sim_rest.hpp"
 
 namespace tb::sim {
@@ -124,7 +125,8 @@ struct SimServer::Impl final : StreamSink {
         tls(std::move(tls_context)),
         acceptor(io),
         market(config, *this),
-        rest(config, market, faults),
+        accounts(config, market),
+        rest(config, market, faults, accounts),
         step_timer(io),
         fast_timer(io),
         slow_timer(io),
@@ -147,6 +149,7 @@ struct SimServer::Impl final : StreamSink {
   net::TlsContextPtr tls;
   tcp::acceptor acceptor;
   SimMarket market;
+  SimAccounts accounts;
   RestHandler rest;
   FaultSwitches faults;
   SimServerStats stats;
@@ -754,6 +757,7 @@ SimServer::~SimServer() { stop(); }
 
 Result<std::uint16_t> SimServer::start() {
   Impl& s = *impl_;
+  if (!s.accounts.load_error().empty()) return Error{s.accounts.load_error()};
   error_code ec;
   const auto address = asio::ip::make_address(s.config.listen_host, ec);
   if (ec) return Error{"sim.listen: '" + s.config.listen_host + "' is not an IP address"};

@@ -3,7 +3,9 @@
 // streams and Binance's snapshot + diff procedure, SUBSCRIBE and the 5 msg/s rule, server pings,
 // the connection cut with serverShutdown, and the admin fault switches. Everything runs on the
 // test's io_context (the simulator's one thread); every wait is bounded.
+#include <array>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -14,6 +16,8 @@
 #include <catch2/catch.hpp>
 
 #include "net/test_support.hpp"
+#include "tradingbot/exchange/binance/rest_request.hpp"
+#include "tradingbot/exchange/binance/signer.hpp"
 #include "tradingbot/exchange/binance/stream_decoder.hpp"
 #include "tradingbot/net/https_pool.hpp"
 #include "tradingbot/net/websocket_client.hpp"
@@ -39,13 +43,17 @@ quote_asset = "USDT"
 start_price = "61837.63"
 orders_per_s = 300
 typical_qty = "0.05"
+[[sim.api_keys]]
+api_key = "hmac-key"
+secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+balances = { USDT = "100000", BTC = "1" }
 )";
 
 struct SimFixture {
-  explicit SimFixture(const std::string& extra = "") {
+  explicit SimFixture(const std::string& extra = "", const std::string& tables = "") {
     static int counter = 0;
     dir = std::filesystem::temp_directory_path() / ("tb-sim-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    auto cfg = tb::sim::parse_sim_config("[sim]\n" + extra + kConfig, "test");
+    auto cfg = tb::sim::parse_sim_config("[sim]\n" + extra + kConfig + tables, "test");
     if (!cfg) FAIL(cfg.error().message);
     cfg.value().cert_dir = (dir / "pki").string();
     std::string ca_file;
@@ -66,8 +74,14 @@ struct SimFixture {
     std::filesystem::remove_all(dir, ec);
   }
 
-  tb::net::HttpsResult get(const std::string& target, http::verb verb = http::verb::get) {
+  tb::net::HttpsResult get(const std::string& target, http::verb verb = http::verb::get, const std::string& api_key = "",
+                           const std::string& body = "") {
     tb::net::HttpsRequest request;
+    if (!api_key.empty()) request.headers.emplace_back("X-MBX-APIKEY", api_key);
+    if (!body.empty()) {
+      request.body = body;
+      request.content_type = "application/x-www-form-urlencoded";
+    }
     request.method = verb;
     request.host = "127.0.0.1";
     request.port = port;
@@ -345,4 +359,154 @@ TEST_CASE("sim faults: admin switches are observed by clients", "[sim]") {
     CHECK(slow.response.result_int() == 200);
     CHECK(slow.elapsed >= 300 * 1'000'000);
   }
+}
+
+namespace {
+
+// A signed request built by the client's own RestRequestBuilder: query, or query + body.
+struct Signed {
+  std::string target;
+  std::string body;
+};
+
+Signed sign_order(tb::binance::RequestSigner& signer, std::int64_t timestamp_ms,
+                  const std::vector<std::pair<std::string, std::string>>& params, bool split_body, const std::string& path = "/api/v3/order") {
+  tb::binance::RestRequestBuilder builder;
+  builder.reset();
+  std::size_t i = 0;
+  for (const auto& [k, v] : params) {
+    if (split_body && i++ == 2) builder.begin_body();
+    builder.add(k, v);
+  }
+  REQUIRE(builder.sign(signer, tb::binance::RequestTiming{timestamp_ms, 5000}) == tb::binance::BuildStatus::Ok);
+  Signed out;
+  builder.target(path, out.target);
+  out.body = std::string(builder.body());
+  return out;
+}
+
+std::string json_field(const std::string& body, const std::string& key) {
+  const auto at = body.find("\"" + key + "\":");
+  if (at == std::string::npos) return {};
+  auto from = at + key.size() + 3;
+  if (body[from] == '"') ++from;
+  const auto to = body.find_first_of(",\"}", from);
+  return body.substr(from, to - from);
+}
+
+}  // namespace
+
+TEST_CASE("sim signed REST: orders, signature and timestamp checks, filters, balances", "[sim]") {
+  SimFixture f;
+  f.server->pause_agents(true);
+  tb::binance::RequestSigner signer(tb::binance::HmacSha256Signer("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"));
+  const std::int64_t now = f.server->now_ms();
+  auto& engine = f.server->market().engine(0);
+  const auto best_ask = engine.best(tb::Side::Sell);
+  REQUIRE(best_ask.has_value());
+
+  // A resting BUY far below the market: accepted, quote locked.
+  auto place = sign_order(signer, now, {{"symbol", "BTCUSDT"}, {"side", "BUY"}, {"type", "LIMIT"}, {"timeInForce", "GTC"},
+                                        {"quantity", "0.01000"}, {"price", "50000.00"}, {"newClientOrderId", "my-1"}}, false);
+  auto placed = f.get(place.target, http::verb::post, "hmac-key");
+  REQUIRE(placed.response.result_int() == 200);
+  CHECK(json_field(placed.response.body(), "status") == "NEW");
+  CHECK(json_field(placed.response.body(), "clientOrderId") == "my-1");
+  CHECK(placed.response.body().find(R"("fills":[])") != std::string::npos);
+  const std::string order_id = json_field(placed.response.body(), "orderId");
+
+  auto account = f.get(sign_order(signer, now, {}, false, "/api/v3/account").target, http::verb::get, "hmac-key");
+  REQUIRE(account.response.result_int() == 200);
+  CHECK(account.response.body().find(R"({"asset":"USDT","free":"99500.00000000","locked":"500.00000000"})") != std::string::npos);
+
+  // Parameters split between query and body: signed as query + body without separator.
+  auto split = sign_order(signer, now, {{"symbol", "BTCUSDT"}, {"side", "BUY"}, {"type", "LIMIT"}, {"timeInForce", "GTC"},
+                                        {"quantity", "0.01000"}, {"price", "50001.00"}}, true);
+  CHECK(f.get(split.target, http::verb::post, "hmac-key", split.body).response.result_int() == 200);
+
+  auto open = f.get(sign_order(signer, now, {{"symbol", "BTCUSDT"}}, false, "/api/v3/openOrders").target, http::verb::get, "hmac-key");
+  CHECK(open.response.body().find(R"("clientOrderId":"my-1")") != std::string::npos);
+
+  // Duplicate client order id among open orders.
+  auto duplicate = f.get(sign_order(signer, now, {{"symbol", "BTCUSDT"}, {"side", "BUY"}, {"type", "LIMIT"}, {"timeInForce", "GTC"},
+                                                  {"quantity", "0.01000"}, {"price", "50000.00"}, {"newClientOrderId", "my-1"}}, false).target,
+                         http::verb::post, "hmac-key");
+  CHECK(duplicate.response.body() == R"({"code":-2010,"msg":"Duplicate order sent."})");
+
+  // Cancel it: CANCELED, the lock comes back.
+  auto cancel = f.get(sign_order(signer, now, {{"symbol", "BTCUSDT"}, {"orderId", order_id}}, false).target, http::verb::delete_, "hmac-key");
+  REQUIRE(cancel.response.result_int() == 200);
+  CHECK(json_field(cancel.response.body(), "status") == "CANCELED");
+  CHECK(json_field(cancel.response.body(), "origClientOrderId") == "my-1");
+  auto again = f.get(sign_order(signer, now, {{"symbol", "BTCUSDT"}, {"orderId", order_id}}, false).target, http::verb::delete_, "hmac-key");
+  CHECK(again.response.body() == R"({"code":-2011,"msg":"Unknown order sent."})");
+  auto query = f.get(sign_order(signer, now, {{"symbol", "BTCUSDT"}, {"orderId", "999999"}}, false).target, http::verb::get, "hmac-key");
+  CHECK(query.response.body() == R"({"code":-2013,"msg":"Order does not exist."})");
+
+  // A crossing IOC BUY trades against the agents' asks: FULL response with fills, base received.
+  const std::string cross_price = best_ask->price.to_string(2);
+  auto take = f.get(sign_order(signer, now, {{"symbol", "BTCUSDT"}, {"side", "BUY"}, {"type", "LIMIT"}, {"timeInForce", "IOC"},
+                                             {"quantity", "0.00100"}, {"price", cross_price}}, false).target,
+                    http::verb::post, "hmac-key");
+  REQUIRE(take.response.result_int() == 200);
+  CHECK(json_field(take.response.body(), "status") == "FILLED");
+  CHECK(take.response.body().find(R"("commissionAsset":"BTC")") != std::string::npos);
+  auto after = f.get(sign_order(signer, now, {{"omitZeroBalances", "true"}}, false, "/api/v3/account").target, http::verb::get, "hmac-key");
+  // 1 BTC + 0.001 - 0.1 % commission.
+  CHECK(after.response.body().find(R"({"asset":"BTC","free":"1.00099900","locked":"0.00000000"})") != std::string::npos);
+
+  // Rejections.
+  auto tampered = sign_order(signer, now, {{"symbol", "BTCUSDT"}, {"side", "BUY"}, {"type", "LIMIT"}, {"timeInForce", "GTC"},
+                                           {"quantity", "0.01000"}, {"price", "50000.00"}}, false);
+  tampered.target.replace(tampered.target.find("50000.00"), 8, "40000.00");
+  CHECK(f.get(tampered.target, http::verb::post, "hmac-key").response.body() == R"({"code":-1022,"msg":"Signature for this request is not valid."})");
+  auto stale = sign_order(signer, now - 60'000, {{"symbol", "BTCUSDT"}, {"side", "BUY"}, {"type", "LIMIT"}, {"timeInForce", "GTC"},
+                                                 {"quantity", "0.01000"}, {"price", "50000.00"}}, false);
+  auto stale_reply = f.get(stale.target, http::verb::post, "hmac-key");
+  CHECK(stale_reply.response.result_int() == 400);
+  CHECK(json_field(stale_reply.response.body(), "code") == "-1021");
+  auto off_tick = sign_order(signer, now, {{"symbol", "BTCUSDT"}, {"side", "BUY"}, {"type", "LIMIT"}, {"timeInForce", "GTC"},
+                                           {"quantity", "0.01000"}, {"price", "50000.001"}}, false);
+  CHECK(f.get(off_tick.target, http::verb::post, "hmac-key").response.body() == R"({"code":-1013,"msg":"Filter failure: PRICE_FILTER"})");
+  auto tiny = sign_order(signer, now, {{"symbol", "BTCUSDT"}, {"side", "BUY"}, {"type", "LIMIT"}, {"timeInForce", "GTC"},
+                                       {"quantity", "0.00001"}, {"price", "50000.00"}}, false);
+  CHECK(f.get(tiny.target, http::verb::post, "hmac-key").response.body() == R"({"code":-1013,"msg":"Filter failure: NOTIONAL"})");
+  auto too_big = sign_order(signer, now, {{"symbol", "BTCUSDT"}, {"side", "SELL"}, {"type", "LIMIT"}, {"timeInForce", "GTC"},
+                                          {"quantity", "5.00000"}, {"price", "90000.00"}}, false);
+  CHECK(f.get(too_big.target, http::verb::post, "hmac-key").response.body() == R"({"code":-2010,"msg":"Account has insufficient balance for requested action."})");
+  auto test_order = sign_order(signer, now, {{"symbol", "BTCUSDT"}, {"side", "BUY"}, {"type", "LIMIT"}, {"timeInForce", "GTC"},
+                                             {"quantity", "0.01000"}, {"price", "50000.00"}}, false, "/api/v3/order/test");
+  CHECK(f.get(test_order.target, http::verb::post, "hmac-key").response.body() == "{}");
+  CHECK(f.get(place.target, http::verb::post, "other-key").response.body() == R"({"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."})");
+  CHECK(f.get(place.target, http::verb::post).response.result_int() == 401);
+}
+
+TEST_CASE("sim signed REST: Ed25519 keys verify base64 signatures", "[sim]") {
+  std::array<std::uint8_t, 32> seed{};
+  for (std::size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<std::uint8_t>(i * 7 + 1);
+  auto ed = tb::net::test::must(tb::binance::Ed25519Signer::from_seed(seed));
+  // SubjectPublicKeyInfo for Ed25519: fixed 12-byte prefix + the 32-byte key.
+  std::vector<std::uint8_t> der = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+  const auto pub = ed.public_key();
+  der.insert(der.end(), pub.begin(), pub.end());
+  char b64[80];
+  const std::size_t n = tb::binance::base64_encode(der.data(), der.size(), b64);
+  const auto dir = std::filesystem::temp_directory_path() / ("tb-sim-ed-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto pem = dir / "ed.pub.pem";
+  {
+    std::ofstream out(pem);
+    out << "-----BEGIN PUBLIC KEY-----\n" << std::string(b64, n) << "\n-----END PUBLIC KEY-----\n";
+  }
+  SimFixture f("", "[[sim.api_keys]]\napi_key = \"ed-key\"\ned25519_public_key_file = \"" + pem.string() + "\"\nbalances = { USDT = \"1000\" }\n");
+  f.server->pause_agents(true);
+  tb::binance::RequestSigner signer(std::move(ed));
+  auto account = sign_order(signer, f.server->now_ms(), {}, false, "/api/v3/account");
+  auto ok = f.get(account.target, http::verb::get, "ed-key");
+  CHECK(ok.response.result_int() == 200);
+  CHECK(ok.response.body().find(R"({"asset":"USDT","free":"1000.00000000","locked":"0.00000000"})") != std::string::npos);
+  account.target.replace(account.target.find("timestamp=") + 10, 1, "9");
+  CHECK(json_field(f.get(account.target, http::verb::get, "ed-key").response.body(), "code") == "-1022");
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
