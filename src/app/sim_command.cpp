@@ -41,7 +41,7 @@ int run_sim_command(const std::string& config_path) {
       return 3;
     }
   }
-  std::printf("tradingbot sim: listening on https://%s:%u (REST /api/v3, streams /stream and /ws, admin /sim/admin); "
+  std::printf("tradingbot sim: listening on https://%s:%u (REST /api/v3, streams /stream and /ws, WS API /ws-api/v3, admin /sim/admin); "
               "CA certificate: %s\n",
               host.c_str(), static_cast<unsigned>(port.value()), ca_file.c_str());
   std::fflush(stdout);

@@ -145,6 +145,103 @@ struct SimAccounts::Impl {
   std::optional<Pending> pending;
   std::int64_t now_ms = 0;
   std::uint64_t generated_ids = 0;
+  std::uint64_t execution_ids = 0;
+  std::function<void(std::size_t, const std::string&)> user_sink;
+  std::string cancel_client_id;  // the cancel request's client id while a cancel runs
+
+  // executionReport (reference section 9) for `o` after an execution of type `x`.
+  void report(const Order& o, std::string_view x, std::int64_t last_qty, std::int64_t last_price, std::int64_t commission,
+              std::string_view commission_asset, std::int64_t trade_id, bool maker, std::int64_t time) {
+    if (!user_sink) return;
+    const auto& sym = market.symbol_config(o.symbol);
+    std::string e = R"({"e":"executionReport",)";
+    append_num(e, "E", time);
+    e += ',';
+    append_str(e, "s", sym.symbol.view());
+    e += ',';
+    const bool canceled = x == "CANCELED";
+    append_str(e, "c", canceled && !cancel_client_id.empty() ? std::string_view(cancel_client_id) : std::string_view(o.client_id));
+    e += ',';
+    append_str(e, "S", o.side == Side::Buy ? "BUY" : "SELL");
+    e += ',';
+    append_str(e, "o", book::to_string(o.type));
+    e += ',';
+    append_str(e, "f", book::to_string(o.tif));
+    e += ',';
+    append_dec(e, "q", o.orig_qty);
+    e += ',';
+    append_dec(e, "p", o.price);
+    e += R"(,"P":"0.00000000","F":"0.00000000","g":-1,)";
+    append_str(e, "C", canceled ? std::string_view(o.client_id) : std::string_view());
+    e += ',';
+    append_str(e, "x", x);
+    e += ',';
+    append_str(e, "X", book::to_string(o.status));
+    e += R"(,"r":"NONE",)";
+    append_num(e, "i", static_cast<std::int64_t>(o.id));
+    e += ',';
+    append_dec(e, "l", last_qty);
+    e += ',';
+    append_dec(e, "z", o.executed);
+    e += ',';
+    append_dec(e, "L", last_price);
+    e += ',';
+    append_dec(e, "n", commission);
+    e += R"(,"N":)";
+    if (commission_asset.empty()) {
+      e += "null";
+    } else {
+      e += '"';
+      e += commission_asset;
+      e += '"';
+    }
+    e += ',';
+    append_num(e, "T", time);
+    e += ',';
+    append_num(e, "t", trade_id);
+    e += ',';
+    append_num(e, "I", static_cast<std::int64_t>(++execution_ids));
+    e += open(o) ? R"(,"w":true,)" : R"(,"w":false,)";
+    e += maker ? R"("m":true,"M":false,)" : R"("m":false,"M":false,)";
+    append_num(e, "O", o.time);
+    e += ',';
+    append_dec(e, "Z", o.cum_quote);
+    e += ',';
+    append_dec(e, "Y", notional(Price::from_raw(last_price), Qty::from_raw(last_qty)).raw());
+    e += ',';
+    append_dec(e, "Q", o.orig_quote);
+    e += ',';
+    append_num(e, "W", o.time);
+    e += R"(,"V":"EXPIRE_MAKER"})";
+    user_sink(o.account, e);
+  }
+
+  // outboundAccountPosition with the symbol's two assets.
+  void position(std::size_t account_index, std::size_t symbol, std::int64_t time) {
+    if (!user_sink) return;
+    const auto& sym = market.symbol_config(symbol);
+    Account& a = accounts[account_index];
+    std::string e = R"({"e":"outboundAccountPosition",)";
+    append_num(e, "E", time);
+    e += ',';
+    append_num(e, "u", time);
+    e += R"(,"B":[)";
+    bool first = true;
+    for (const std::string* asset : {&sym.base_asset, &sym.quote_asset}) {
+      const Balance& b = balance(a, *asset);
+      if (!first) e += ',';
+      first = false;
+      e += '{';
+      append_str(e, "a", *asset);
+      e += ',';
+      append_dec(e, "f", b.free);
+      e += ',';
+      append_dec(e, "l", b.locked);
+      e += '}';
+    }
+    e += "]}";
+    user_sink(account_index, e);
+  }
 
   Impl(const SimConfig& c, SimMarket& m) : config(c), market(m) {}
 
@@ -240,6 +337,11 @@ SimAccounts::SimAccounts(const SimConfig& config, SimMarket& market) : impl_(std
 }
 SimAccounts::~SimAccounts() = default;
 
+void SimAccounts::set_user_event_sink(std::function<void(std::size_t, const std::string&)> sink) {
+  impl_->user_sink = std::move(sink);
+}
+std::size_t SimAccounts::account_count() const noexcept { return impl_->accounts.size(); }
+
 std::optional<std::int64_t> SimAccounts::weight_of(http::verb method, std::string_view path, const Params& params) {
   if (path == "/api/v3/order") {
     if (method == http::verb::post || method == http::verb::delete_) return 1;
@@ -253,8 +355,19 @@ std::optional<std::int64_t> SimAccounts::weight_of(http::verb method, std::strin
 
 SimReply SimAccounts::handle_rest(http::verb method, std::string_view path, const Params& params, std::string_view raw_query,
                                   std::string_view raw_body, std::string_view api_key, std::int64_t now_ms) {
+  // The signature covers exactly the bytes sent: query string, then body, without separator.
+  std::string signed_query;
+  std::string signed_body;
+  strip_signature(raw_query, signed_query);
+  strip_signature(raw_body, signed_body);
+  std::size_t account_index = 0;
+  if (auto error = authenticate(params, signed_query + signed_body, api_key, now_ms, account_index)) return *error;
+  return execute(account_index, method, path, params, now_ms);
+}
+
+std::optional<SimReply> SimAccounts::authenticate(const Params& params, const std::string& payload, std::string_view api_key,
+                                                  std::int64_t now_ms, std::size_t& account_out) {
   Impl& s = *impl_;
-  s.now_ms = now_ms;
   // 1. API key.
   if (api_key.empty()) return fail(401, -2014, "API-key format invalid.");
   std::size_t account_index = s.accounts.size();
@@ -274,14 +387,9 @@ SimReply SimAccounts::handle_rest(http::verb method, std::string_view path, cons
     if (!parse_uint(*w, recv_window)) return fail(400, -1100, "Illegal characters found in parameter 'recvWindow'; legal range is '^[0-9]{1,20}$'.");
     if (recv_window > kMaxRecvWindowMs) return fail(400, -1131, "recvWindow must be less than 60000");
   }
-  // 3. Signature over exactly the bytes sent: query string, then body, without separator.
+  // 3. Signature.
   const std::string* signature = find_param(params, "signature");
   if (signature == nullptr || signature->empty()) return missing("signature");
-  std::string signed_query;
-  std::string signed_body;
-  strip_signature(raw_query, signed_query);
-  strip_signature(raw_body, signed_body);
-  const std::string payload = signed_query + signed_body;
   bool valid = false;
   if (account.hmac) {
     binance::SignatureText expected;
@@ -303,8 +411,16 @@ SimReply SimAccounts::handle_rest(http::verb method, std::string_view path, cons
   if (!valid) return fail(400, -1022, "Signature for this request is not valid.");
   if (timestamp > now_ms + 1000) return fail(400, -1021, "Timestamp for this request was 1000ms ahead of the server's time.");
   if (now_ms - timestamp > recv_window) return fail(400, -1021, "Timestamp for this request is outside of the recvWindow.");
+  account_out = account_index;
+  return std::nullopt;
+}
 
-  // 4. The endpoint.
+SimReply SimAccounts::execute(std::size_t account_index, http::verb method, std::string_view path, const Params& params,
+                              std::int64_t now_ms) {
+  Impl& s = *impl_;
+  s.now_ms = now_ms;
+  Impl::Account& account = s.accounts[account_index];
+  // The endpoint.
   auto symbol_index = [&](SimReply& error) -> std::optional<std::size_t> {
     const std::string* text = find_param(params, "symbol");
     if (text == nullptr || text->empty()) {
@@ -406,14 +522,15 @@ SimReply SimAccounts::handle_rest(http::verb method, std::string_view path, cons
     if (found == nullptr || !s.open(*found)) return fail(400, -2011, "Unknown order sent.");
     const std::string orig_client = found->client_id;
     const book::OrderId order_id = found->id;
-    if (s.market.engine(*index).cancel(account.engine_id, order_id, now_ms * 1'000'000) != book::RejectReason::None) {
-      return fail(400, -2011, "Unknown order sent.");
-    }
-    s.market.after_user_request(*index, now_ms);
-    const Impl::Order& o = s.orders.at({*index, order_id});
     std::string new_client;
     if (const std::string* n = find_param(params, "newClientOrderId")) new_client = *n;
     if (new_client.empty()) new_client = "sim-cancel-" + std::to_string(++s.generated_ids);
+    s.cancel_client_id = new_client;
+    const auto cancel_result = s.market.engine(*index).cancel(account.engine_id, order_id, now_ms * 1'000'000);
+    s.cancel_client_id.clear();
+    if (cancel_result != book::RejectReason::None) return fail(400, -2011, "Unknown order sent.");
+    s.market.after_user_request(*index, now_ms);
+    const Impl::Order& o = s.orders.at({*index, order_id});
     SimReply ok;
     ok.body = "{";
     append_str(ok.body, "symbol", sym.symbol.view());
@@ -631,7 +748,10 @@ void SimAccounts::on_user_event(std::size_t symbol_index, const book::Trade* tra
     o.orig_quote = s.pending->orig_quote;
     o.locked = s.pending->lock;
     o.time = o.update_time = s.pending->now_ms;
-    s.orders[{symbol_index, o.id}] = std::move(o);
+    const auto key = std::make_pair(symbol_index, o.id);
+    s.orders[key] = std::move(o);
+    s.report(s.orders[key], "NEW", 0, 0, 0, "", -1, false, s.pending->now_ms);
+    s.position(s.pending->account, symbol_index, s.pending->now_ms);
     return;
   }
   if (trade != nullptr) {
@@ -680,6 +800,9 @@ void SimAccounts::on_user_event(std::size_t symbol_index, const book::Trade* tra
       a.update_time = o.update_time;
       if (maker == 0) o.fills.push_back(Impl::Fill{trade->price.raw(), q, commission, commission_asset, trade->trade_id});
       if (o.status == book::OrderStatus::Filled) s.release(o);
+      s.report(o, "TRADE", q, trade->price.raw(), commission, commission_asset, static_cast<std::int64_t>(trade->trade_id),
+               maker != 0, o.update_time);
+      s.position(*account_index, symbol_index, o.update_time);
     }
     return;
   }
@@ -697,6 +820,8 @@ void SimAccounts::on_user_event(std::size_t symbol_index, const book::Trade* tra
     }
     s.release(o);
     s.accounts[o.account].update_time = o.update_time;
+    s.report(o, expired != nullptr ? "EXPIRED" : "CANCELED", 0, 0, 0, "", -1, false, o.update_time);
+    s.position(o.account, symbol_index, o.update_time);
   }
 }
 

@@ -9,6 +9,7 @@
 // Private to the sim module; the simulator's io_context thread only.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -37,6 +38,17 @@ class SimAccounts final : public TradeObserver {
                                                              const Params& params);
   SimReply handle_rest(boost::beast::http::verb method, std::string_view path, const Params& params,
                        std::string_view raw_query, std::string_view raw_body, std::string_view api_key, std::int64_t now_ms);
+
+  // Checks the API key, the signature over `payload` and timestamp/recvWindow; on success sets
+  // `account_out` and returns nullopt, else the error reply.
+  std::optional<SimReply> authenticate(const Params& params, const std::string& payload, std::string_view api_key,
+                                       std::int64_t now_ms, std::size_t& account_out);
+  // Runs an authenticated request (REST method + path; the WS API maps its methods onto these).
+  SimReply execute(std::size_t account_index, boost::beast::http::verb method, std::string_view path, const Params& params,
+                   std::int64_t now_ms);
+  // User-data events (executionReport, outboundAccountPosition JSON) of an account go here.
+  void set_user_event_sink(std::function<void(std::size_t account, const std::string& event)> sink);
+  [[nodiscard]] std::size_t account_count() const noexcept;
 
   void on_user_event(std::size_t symbol_index, const book::Trade* trade, const book::OrderExpired* expired,
                      const book::OrderCancelled* cancelled, const book::OrderAccepted* accepted) override;

@@ -2,7 +2,10 @@
 
 #include "sim_accounts.hpp"
 
+#include <algorithm>
 #include <charconv>
+
+#include <simdjson.h>
 
 #include "tradingbot/core/clock.hpp"
 
@@ -394,11 +397,194 @@ RestHandler::Reply RestHandler::admin(std::string_view action, const Params& par
   return Reply{404, error_json(-1000, "Unknown admin action."), 0};
 }
 
+std::optional<SimReply> RestHandler::charge(const std::string& ip, std::int64_t weight, std::int64_t& used) {
+  IpWindow& w = windows_[ip];
+  const std::int64_t now = now_ms();
+  const std::int64_t minute = now / 60'000;
+  if (minute != w.minute) {
+    w.minute = minute;
+    w.used = 0;
+    w.rejected = 0;
+  }
+  used = w.used;
+  if (w.banned_until_ms > now) {
+    return SimReply{418, error_json(-1003, "Way too much request weight used; IP banned until " + std::to_string(w.banned_until_ms) + ". Please use WebSocket Streams for live updates to avoid bans."),
+                    w.banned_until_ms};
+  }
+  w.used += weight;
+  used = w.used;
+  if (w.used <= config_.weight_limit_1m) return std::nullopt;
+  if (++w.rejected > config_.ban_after_429s) {
+    w.banned_until_ms = now + config_.ban_seconds * 1000;
+    return SimReply{418, error_json(-1003, "Way too much request weight used; IP banned until " + std::to_string(w.banned_until_ms) + ". Please use WebSocket Streams for live updates to avoid bans."),
+                    w.banned_until_ms};
+  }
+  return SimReply{429, error_json(-1003, "Too much request weight used; current limit is " + std::to_string(config_.weight_limit_1m) + " request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."),
+                  (minute + 1) * 60'000};
+}
+
+// WS API (reference section 10): {"id":..,"method":..,"params":{..}} -> {"id","status","result"|"error","rateLimits"}.
+// Signed methods verify the signature over the params except `signature`, sorted by name, as
+// raw `k=v` joined with '&'. 429/418 errors carry data.retryAfter as an epoch-ms timestamp.
 void RestHandler::handle_ws_api(const std::string& text, WsSession& session) {
-  (void)text;
-  // The WS API methods are not served yet: every request gets Binance's error envelope so a
-  // client fails loudly instead of waiting.
-  send_text(session, R"({"id":null,"status":400,"error":{"code":-1000,"msg":"The simulator does not serve WebSocket API methods yet."}})");
+  std::string id_json = "null";
+  std::string method;
+  Params params;
+  {
+    simdjson::ondemand::parser parser;
+    simdjson::padded_string padded(text);
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::object object;
+    bool ok = !parser.iterate(padded).get(doc) && !doc.get_object().get(object);
+    if (ok) {
+      for (auto field : object) {
+        std::string_view key;
+        simdjson::ondemand::value value;
+        if (field.unescaped_key().get(key) || field.value().get(value)) {
+          ok = false;
+          break;
+        }
+        if (key == "id") {
+          std::string_view raw;
+          if (simdjson::to_json_string(value).get(raw)) {
+            ok = false;
+            break;
+          }
+          id_json = std::string(raw);
+        } else if (key == "method") {
+          std::string_view m;
+          if (value.get_string().get(m)) {
+            ok = false;
+            break;
+          }
+          method = std::string(m);
+        } else if (key == "params") {
+          simdjson::ondemand::object p;
+          if (value.get_object().get(p)) {
+            ok = false;
+            break;
+          }
+          for (auto param : p) {
+            std::string_view name;
+            simdjson::ondemand::value v;
+            if (param.unescaped_key().get(name) || param.value().get(v)) {
+              ok = false;
+              break;
+            }
+            simdjson::ondemand::json_type type;
+            if (v.type().get(type)) {
+              ok = false;
+              break;
+            }
+            std::string_view sv;
+            if (type == simdjson::ondemand::json_type::string) {
+              if (v.get_string().get(sv)) {
+                ok = false;
+                break;
+              }
+              params.emplace_back(std::string(name), std::string(sv));
+            } else if (type == simdjson::ondemand::json_type::number || type == simdjson::ondemand::json_type::boolean) {
+              if (simdjson::to_json_string(v).get(sv)) {
+                ok = false;
+                break;
+              }
+              params.emplace_back(std::string(name), std::string(sv));
+            } else {
+              ok = false;
+              break;
+            }
+          }
+        }
+      }
+    }
+    if (!ok || method.empty()) {
+      send_text(session, R"({"id":)" + id_json + R"(,"status":400,"error":{"code":-1000,"msg":"Malformed request."}})");
+      return;
+    }
+  }
+  if (method.rfind("v3/", 0) == 0) method.erase(0, 3);
+
+  struct Route {
+    std::string_view method;
+    http::verb verb;
+    std::string_view path;
+    std::int64_t weight;
+  };
+  static constexpr Route kRoutes[] = {
+      {"ping", http::verb::get, "", 1},
+      {"time", http::verb::get, "", 1},
+      {"order.place", http::verb::post, "/api/v3/order", 1},
+      {"order.test", http::verb::post, "/api/v3/order/test", 1},
+      {"order.cancel", http::verb::delete_, "/api/v3/order", 1},
+      {"order.status", http::verb::get, "/api/v3/order", 4},
+      {"openOrders.status", http::verb::get, "/api/v3/openOrders", 6},
+      {"account.status", http::verb::get, "/api/v3/account", 20},
+      {"userDataStream.subscribe.signature", http::verb::post, "", 2},
+  };
+  const Route* route = nullptr;
+  for (const Route& r : kRoutes) {
+    if (r.method == method) route = &r;
+  }
+  std::int64_t weight = route != nullptr ? route->weight : 1;
+  if (route != nullptr && route->method == "openOrders.status" && find_param(params, "symbol") == nullptr) weight = 80;
+  std::int64_t used = 0;
+  auto rate_limits = [&] {
+    return R"(,"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":)" +
+           std::to_string(config_.weight_limit_1m) + R"(,"count":)" + std::to_string(used) + "}]";
+  };
+  const std::string* return_limits = find_param(params, "returnRateLimits");
+  const bool with_limits = return_limits == nullptr || *return_limits != "false";
+  auto answer = [&](const SimReply& reply) {
+    std::string out = R"({"id":)" + id_json + R"(,"status":)" + std::to_string(reply.status);
+    if (reply.status == 200) {
+      out += R"(,"result":)" + reply.body;
+    } else if (reply.status == 429 || reply.status == 418) {
+      // The REST body minus its closing brace, plus data.retryAfter (epoch ms on the WS API).
+      out += R"(,"error":)" + reply.body.substr(0, reply.body.size() - 1) + R"(,"data":{"retryAfter":)" +
+             std::to_string(reply.retry_after_s) + "}}";
+    } else {
+      out += R"(,"error":)" + reply.body;
+    }
+    if (with_limits) out += rate_limits();
+    out += '}';
+    send_text(session, std::move(out));
+  };
+  if (auto limited = charge(session_ip(session), weight, used)) return answer(*limited);
+  if (route == nullptr) return answer(SimReply{400, error_json(-1000, "Unknown method '" + method + "'."), 0});
+  if (route->method == "ping") return answer(SimReply{200, "{}", 0});
+  if (route->method == "time") {
+    std::string body = R"({"serverTime":)";
+    append_int(body, now_ms());
+    return answer(SimReply{200, body + "}", 0});
+  }
+  // Signed: payload = every param except signature, sorted by name, raw values.
+  Params sorted;
+  for (const auto& p : params) {
+    if (p.first != "signature") sorted.push_back(p);
+  }
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string payload;
+  for (const auto& [k, v] : sorted) {
+    if (!payload.empty()) payload += '&';
+    payload += k;
+    payload += '=';
+    payload += v;
+  }
+  const std::string* api_key = find_param(params, "apiKey");
+  if (api_key == nullptr || api_key->empty()) {
+    return answer(SimReply{400, error_json(-1102, "Mandatory parameter 'apiKey' was not sent, was empty/null, or malformed."), 0});
+  }
+  std::size_t account = 0;
+  if (auto error = accounts_.authenticate(params, payload, *api_key, now_ms(), account)) return answer(*error);
+  if (route->method == "userDataStream.subscribe.signature") {
+    if (session_has_user_subscription(session, account)) {
+      return answer(SimReply{400, error_json(-2035, "User Data Stream subscription already active."), 0});
+    }
+    std::string body = R"({"subscriptionId":)";
+    append_int(body, add_user_subscription(session, account));
+    return answer(SimReply{200, body + "}", 0});
+  }
+  answer(accounts_.execute(account, route->verb, route->path, params, now_ms()));
 }
 
 }  // namespace tb::sim

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,6 +25,10 @@ void parse_form(std::string_view text, Params& out);
 
 class WsSession;
 void send_text(WsSession& session, std::string text);
+// User-data subscriptions live on the WS API session (defined in sim_server.cpp).
+[[nodiscard]] bool session_has_user_subscription(const WsSession& session, std::size_t account);
+std::int64_t add_user_subscription(WsSession& session, std::size_t account);
+[[nodiscard]] const std::string& session_ip(const WsSession& session);
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using HttpResponseMsg = boost::beast::http::response<boost::beast::http::string_body>;
@@ -53,6 +58,8 @@ class RestHandler {
   HttpResponseMsg handle_http(const HttpRequest& request, const std::string& ip);
   // WS API text frame (one request) from `session`.
   void handle_ws_api(const std::string& text, WsSession& session);
+  // Charges `weight` to `ip`'s 1-minute window; returns the 429/418 reply when over the limit.
+  std::optional<SimReply> charge(const std::string& ip, std::int64_t weight, std::int64_t& used);
 
  private:
   struct IpWindow {

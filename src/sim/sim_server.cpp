@@ -133,7 +133,11 @@ struct SimServer::Impl final : StreamSink {
         kline_timer(io) {
     faults.clock_skew_ms = config.clock_skew_ms;
     faults.response_delay_ms = config.response_delay_ms;
+    accounts.set_user_event_sink([this](std::size_t account, const std::string& event) { publish_user(account, event); });
   }
+
+  // {"subscriptionId":N,"event":{...}} to every WS API connection subscribed to the account.
+  void publish_user(std::size_t account, const std::string& event);
 
   void publish(std::string_view stream, std::string_view payload) override;
 
@@ -169,8 +173,14 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
  public:
   using Stream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
-  WsSession(beast::ssl_stream<beast::tcp_stream>&& stream, SimServer::Impl& server, WsKind kind)
-      : ws_(std::move(stream)), server_(server), kind_(kind), ping_timer_(ws_.get_executor()), life_timer_(ws_.get_executor()) {}
+  WsSession(beast::ssl_stream<beast::tcp_stream>&& stream, SimServer::Impl& server, WsKind kind, std::string ip)
+      : ws_(std::move(stream)), server_(server), kind_(kind), ping_timer_(ws_.get_executor()), life_timer_(ws_.get_executor()),
+        ip_(std::move(ip)) {}
+
+  [[nodiscard]] const std::string& ip() const noexcept { return ip_; }
+  // User-data subscriptions of this WS API connection: account index -> subscription id.
+  std::vector<std::pair<std::size_t, std::int64_t>> user_subscriptions;
+  std::int64_t next_subscription_id = 0;
 
   ~WsSession() { unregister(); }
 
@@ -267,8 +277,10 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     if (!closing_) do_read();
   }
 
-  // Binance: more than N incoming messages (text, ping, pong) in a second disconnects.
+  // Binance: more than N incoming messages (text, ping, pong) in a second disconnects a market
+  // stream connection (the WS API is limited by request weight instead).
   bool count_incoming() {
+    if (kind_ == WsKind::WsApi) return true;
     const std::int64_t now = mono_ms();
     if (now - window_start_ms_ >= 1000) {
       window_start_ms_ = now;
@@ -531,11 +543,22 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   bool closing_ = false;
   bool finished_ = false;
   bool registered_ = false;
+  std::string ip_;
 
   friend class RestHandler;
 };
 
 void send_text(WsSession& session, std::string text) { session.send(std::make_shared<const std::string>(std::move(text))); }
+bool session_has_user_subscription(const WsSession& session, std::size_t account) {
+  return std::any_of(session.user_subscriptions.begin(), session.user_subscriptions.end(),
+                     [account](const auto& sub) { return sub.first == account; });
+}
+std::int64_t add_user_subscription(WsSession& session, std::size_t account) {
+  const std::int64_t id = session.next_subscription_id++;
+  session.user_subscriptions.emplace_back(account, id);
+  return id;
+}
+const std::string& session_ip(const WsSession& session) { return session.ip(); }
 
 void SimServer::Impl::publish(std::string_view stream, std::string_view payload) {
   if (sessions.empty() || silent()) return;
@@ -560,6 +583,16 @@ void SimServer::Impl::publish(std::string_view stream, std::string_view payload)
     } else {
       if (!raw) raw = std::make_shared<const std::string>(payload);
       s->send(raw);
+    }
+  }
+}
+
+void SimServer::Impl::publish_user(std::size_t account, const std::string& event) {
+  const std::vector<WsSession*> targets = sessions;
+  for (WsSession* s : targets) {
+    if (s->kind() != WsKind::WsApi) continue;
+    for (const auto& [subscribed, id] : s->user_subscriptions) {
+      if (subscribed == account) send_text(*s, R"({"subscriptionId":)" + std::to_string(id) + R"(,"event":)" + event + "}");
     }
   }
 }
@@ -687,7 +720,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (static_cast<std::int64_t>(streams.size()) > server_.config.max_streams) {
       return write(plain_error(http::status::bad_request, R"({"code":-1000,"msg":"Too many streams."})"), false);
     }
-    auto session = std::make_shared<WsSession>(std::move(stream_), server_, kind);
+    auto session = std::make_shared<WsSession>(std::move(stream_), server_, kind, remote_ip());
     session->run(std::move(request), std::move(streams));
   }
 

@@ -19,6 +19,7 @@
 #include "tradingbot/exchange/binance/rest_request.hpp"
 #include "tradingbot/exchange/binance/signer.hpp"
 #include "tradingbot/exchange/binance/stream_decoder.hpp"
+#include "tradingbot/exchange/binance/ws_api_request.hpp"
 #include "tradingbot/net/https_pool.hpp"
 #include "tradingbot/net/websocket_client.hpp"
 #include "tradingbot/sim/sim_server.hpp"
@@ -509,4 +510,66 @@ TEST_CASE("sim signed REST: Ed25519 keys verify base64 signatures", "[sim]") {
   CHECK(json_field(f.get(account.target, http::verb::get, "ed-key").response.body(), "code") == "-1022");
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+}
+
+TEST_CASE("sim WS API: order.place, userDataStream.subscribe.signature and execution reports", "[sim]") {
+  SimFixture f;
+  f.server->pause_agents(true);
+  tb::binance::RequestSigner signer(tb::binance::HmacSha256Signer("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"));
+  std::vector<std::string> frames;
+  std::optional<tb::net::CloseReason> closed;
+  auto client = f.ws("/ws-api/v3", frames, closed);
+  REQUIRE(run_until(f.ioc, [&] { return client->stats().connected_at != 0; }));
+  tb::binance::WsApiRequestBuilder builder;
+
+  builder.begin("sub1", "userDataStream.subscribe.signature");
+  REQUIRE(builder.sign(signer, "hmac-key", tb::binance::RequestTiming{f.server->now_ms(), 0}) == tb::binance::BuildStatus::Ok);
+  client->send(std::string(builder.json()));
+  REQUIRE(run_until(f.ioc, [&] { return !frames.empty(); }));
+  CHECK(frames[0].rfind(R"({"id":"sub1","status":200,"result":{"subscriptionId":0},"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT")", 0) == 0);
+
+  builder.begin(2, "order.place");
+  builder.add("symbol", "BTCUSDT");
+  builder.add("side", "BUY");
+  builder.add("type", "LIMIT");
+  builder.add("timeInForce", "GTC");
+  builder.add("quantity", "0.01000");
+  builder.add("price", "50000.00");
+  builder.add("newClientOrderId", "ws-1");
+  REQUIRE(builder.sign(signer, "hmac-key", tb::binance::RequestTiming{f.server->now_ms(), 5000}) == tb::binance::BuildStatus::Ok);
+  client->send(std::string(builder.json()));
+  auto find = [&](std::string_view needle) {
+    for (const auto& frame : frames) {
+      if (frame.find(needle) != std::string::npos) return frame;
+    }
+    return std::string();
+  };
+  REQUIRE(run_until(f.ioc, [&] { return !find(R"({"id":2,"status":200,"result":{"symbol":"BTCUSDT")").empty(); }));
+  const std::string report = find(R"({"subscriptionId":0,"event":{"e":"executionReport")");
+  REQUIRE_FALSE(report.empty());
+  CHECK(report.find(R"("c":"ws-1")") != std::string::npos);
+  CHECK(report.find(R"("x":"NEW","X":"NEW")") != std::string::npos);
+  const std::string position = find(R"({"subscriptionId":0,"event":{"e":"outboundAccountPosition")");
+  CHECK(position.find(R"({"a":"USDT","f":"99500.00000000","l":"500.00000000"})") != std::string::npos);
+
+  // Cancel over the WS API: CANCELED report with C = the original client order id.
+  builder.begin(3, "order.cancel");
+  builder.add("symbol", "BTCUSDT");
+  builder.add("origClientOrderId", "ws-1");
+  REQUIRE(builder.sign(signer, "hmac-key", tb::binance::RequestTiming{f.server->now_ms(), 5000}) == tb::binance::BuildStatus::Ok);
+  client->send(std::string(builder.json()));
+  REQUIRE(run_until(f.ioc, [&] { return !find(R"("x":"CANCELED")").empty() && !find(R"({"id":3,"status":200)").empty(); }));
+  CHECK(find(R"("x":"CANCELED")").find(R"("C":"ws-1")") != std::string::npos);
+
+  // A bad signature is -1022 in the WS API envelope.
+  builder.begin(4, "order.status");
+  builder.add("symbol", "BTCUSDT");
+  builder.add("origClientOrderId", "ws-1");
+  REQUIRE(builder.sign(signer, "hmac-key", tb::binance::RequestTiming{f.server->now_ms(), 5000}) == tb::binance::BuildStatus::Ok);
+  std::string tampered(builder.json());
+  tampered.replace(tampered.find("ws-1"), 4, "ws-2");
+  client->send(tampered);
+  REQUIRE(run_until(f.ioc, [&] { return !find(R"({"id":4,)").empty(); }));
+  CHECK(find(R"({"id":4,)").rfind(R"({"id":4,"status":400,"error":{"code":-1022,"msg":"Signature for this request is not valid."})", 0) == 0);
+  client->close();
 }
