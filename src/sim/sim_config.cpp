@@ -223,6 +223,17 @@ SimConfig build(const toml::table& root, std::string source) {
   t.integer("taker_commission_bps", cfg.taker_commission_bps, 0, 1'000);
   t.integer("clock_skew_ms", cfg.clock_skew_ms, -3'600'000, 3'600'000);
   t.integer("response_delay_ms", cfg.response_delay_ms, 0, 60'000);
+  t.string("replay_file", cfg.replay_file, [](const std::string& path) -> std::string {
+    if (path.empty()) return {};
+    std::ifstream probe(path);
+    return probe ? std::string() : "cannot be opened for reading";
+  });
+  t.integer("replay_speed_percent", cfg.replay_speed_percent, 1, 1'000'000);
+  if (const toml::node* wait = t.take("replay_wait_for_client")) {
+    const auto* flag = wait->as_boolean();
+    if (flag == nullptr) fail("sim.replay_wait_for_client", wait, "expected true or false");
+    cfg.replay_wait_for_client = flag->get();
+  }
   if (const toml::node* symbols = t.take("symbols")) {
     const auto* array = symbols->as_array();
     if (array == nullptr || array->empty()) fail("sim.symbols", symbols, "expected one or more [[sim.symbols]] tables");

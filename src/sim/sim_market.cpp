@@ -661,7 +661,16 @@ void SimMarket::after_user_request(std::size_t index, std::int64_t now_ms) { sym
 void SimMarket::skip_next_diff(std::size_t index) noexcept { symbols_[index]->skip_next_ = {true, true}; }
 Price SimMarket::last_price(std::size_t index) const noexcept { return symbols_[index]->last_price_; }
 
+void SimMarket::set_replay_snapshot(std::size_t index, std::string_view json) {
+  if (replay_snapshots_.size() < symbols_.size()) replay_snapshots_.resize(symbols_.size());
+  replay_snapshots_[index].assign(json);
+}
+
 void SimMarket::render_depth(std::size_t index, std::size_t limit, std::string& out) const {
+  if (index < replay_snapshots_.size() && !replay_snapshots_[index].empty()) {
+    out += replay_snapshots_[index];  // as recorded (its own depth)
+    return;
+  }
   symbols_[index]->render_partial(limit, out);
 }
 

@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "tradingbot/core/clock.hpp"
+#include "tradingbot/market/capture.hpp"
 #include "tradingbot/net/certificate_authority.hpp"
 #include "sim_accounts.hpp"
 #include "sim_rest.hpp"
@@ -161,6 +162,17 @@ struct SimServer::Impl final : StreamSink {
   asio::steady_timer step_timer, fast_timer, slow_timer, kline_timer;
   std::uint64_t kline_ticks = 0;
   bool stopped = false;
+  // Capture replay (config.replay_file): frames are published at their recorded pace.
+  std::optional<market::CaptureReader> replay;
+  asio::steady_timer replay_timer{ioc};
+  Nanos replay_first_ns = 0;
+  std::chrono::steady_clock::time_point replay_start;
+  bool replay_started = false;
+  std::uint64_t replay_frames = 0;
+  std::uint64_t replay_skipped = 0;
+  void start_replay();
+  void replay_next();
+  void replay_record(std::string_view payload);
   bool agents_paused = false;
 };
 
@@ -252,6 +264,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     last_pong_ms_ = mono_ms();
     server_.sessions.push_back(this);
     registered_ = true;
+    if (server_.replay && !server_.replay_started && kind_ != WsKind::WsApi) server_.start_replay();
     ++server_.stats.ws_sessions_opened;
     ++server_.stats.ws_sessions_open;
     arm_ping();
@@ -751,6 +764,72 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   http::response<http::string_body> response_;
 };
 
+void SimServer::Impl::start_replay() {
+  replay_started = true;
+  replay_start = std::chrono::steady_clock::now();
+  replay_next();
+}
+
+// Publishes every record whose (scaled) time has come, then sleeps until the next one.
+void SimServer::Impl::replay_next() {
+  market::CaptureRecord record;
+  while (!stopped) {
+    const auto status = replay->next(record);
+    if (status != market::CaptureReader::Status::Record) {
+      if (status == market::CaptureReader::Status::Error) spdlog::error("sim: replay: {}", replay->error());
+      spdlog::info("sim: replay finished: {} frames published, {} skipped", replay_frames, replay_skipped);
+      return;
+    }
+    if (replay_first_ns == 0) replay_first_ns = record.recv_ns;
+    const auto offset_ns = (record.recv_ns - replay_first_ns) * 100 / config.replay_speed_percent;
+    const auto due = replay_start + std::chrono::nanoseconds(offset_ns);
+    replay_record(record.payload);
+    if (due > std::chrono::steady_clock::now() + std::chrono::milliseconds(1)) {
+      // The record is already published; wait for the next one's time (pace of the capture).
+      replay_timer.expires_at(due);
+      replay_timer.async_wait([this](const error_code& ec) {
+        if (!ec) replay_next();
+      });
+      return;
+    }
+  }
+}
+
+void SimServer::Impl::replay_record(std::string_view payload) {
+  while (!payload.empty() && (payload.back() == '\r' || payload.back() == ' ' || payload.back() == '\n')) payload.remove_suffix(1);
+  constexpr std::string_view kStream = R"({"stream":")";
+  if (payload.rfind(kStream, 0) == 0) {
+    const auto end = payload.find('"', kStream.size());
+    constexpr std::string_view kData = R"(,"data":)";
+    if (end == std::string_view::npos || payload.substr(end + 1, kData.size()) != kData || payload.back() != '}') {
+      ++replay_skipped;
+      return;
+    }
+    const std::string_view stream = payload.substr(kStream.size(), end - kStream.size());
+    const std::string_view data = payload.substr(end + 1 + kData.size(), payload.size() - (end + 1 + kData.size()) - 1);
+    constexpr std::string_view kSnapshot = "@depthSnapshot";
+    if (stream.size() > kSnapshot.size() && stream.substr(stream.size() - kSnapshot.size()) == kSnapshot) {
+      auto symbol = Symbol::parse(stream.substr(0, stream.size() - kSnapshot.size()));
+      auto index = symbol ? market.find(*symbol) : std::nullopt;
+      if (index) {
+        market.set_replay_snapshot(*index, data);
+      } else {
+        ++replay_skipped;
+      }
+      return;
+    }
+    publish(stream, data);
+    ++replay_frames;
+    return;
+  }
+  if (payload.rfind(R"({"lastUpdateId":)", 0) == 0) {
+    // Bare REST snapshot (single-symbol captures): it belongs to the first configured symbol.
+    market.set_replay_snapshot(0, payload);
+    return;
+  }
+  ++replay_skipped;  // raw frames without a stream name cannot be routed
+}
+
 void SimServer::Impl::do_accept() {
   acceptor.async_accept([this](const error_code& ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
 }
@@ -801,6 +880,13 @@ Result<std::uint16_t> SimServer::start() {
   if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Error{"sim: cannot listen on " + s.config.listen_host + ":" + std::to_string(s.config.listen_port) + ": " + ec.message()};
   s.do_accept();
+  if (!s.config.replay_file.empty()) {
+    auto reader = market::CaptureReader::open(s.config.replay_file);
+    if (!reader) return reader.error();
+    s.replay.emplace(std::move(reader).value());
+    if (!s.config.replay_wait_for_client) s.start_replay();
+    return port();  // the capture is the only source: no agents, diffs or klines of our own
+  }
   const auto now = std::chrono::steady_clock::now();
   for (auto* t : {&s.step_timer, &s.fast_timer, &s.slow_timer, &s.kline_timer}) t->expires_at(now);
   s.arm(s.step_timer, s.config.agent_step_ms, [&s] {
@@ -822,7 +908,7 @@ void SimServer::stop() {
   s.stopped = true;
   error_code ignored;
   s.acceptor.close(ignored);
-  for (auto* t : {&s.step_timer, &s.fast_timer, &s.slow_timer, &s.kline_timer}) t->cancel();
+  for (auto* t : {&s.step_timer, &s.fast_timer, &s.slow_timer, &s.kline_timer, &s.replay_timer}) t->cancel();
   drop_connections(false);
 }
 

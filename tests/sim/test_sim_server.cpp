@@ -573,3 +573,30 @@ TEST_CASE("sim WS API: order.place, userDataStream.subscribe.signature and execu
   CHECK(find(R"({"id":4,)").rfind(R"({"id":4,"status":400,"error":{"code":-1022,"msg":"Signature for this request is not valid."})", 0) == 0);
   client->close();
 }
+
+TEST_CASE("sim replay: a capture's frames are served on the streams and its snapshot on /depth", "[sim]") {
+  const auto dir = std::filesystem::temp_directory_path() / ("tb-sim-replay-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto capture = dir / "capture.txt";
+  const std::string snapshot = R"({"lastUpdateId":100,"bids":[["61000.00000000","2.00000000"]],"asks":[["61000.10000000","3.00000000"]]})";
+  const std::vector<std::string> frames_in = {
+      R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":101,"u":102,"b":[["61000.00000000","0.00000000"]],"a":[]}})",
+      R"({"stream":"btcusdt@bookTicker","data":{"u":102,"s":"BTCUSDT","b":"60999.90000000","B":"1.00000000","a":"61000.10000000","A":"3.00000000"}})",
+  };
+  {
+    std::ofstream out(capture);
+    out << "1700000000000000000 {\"stream\":\"btcusdt@depthSnapshot\",\"data\":" << snapshot << "}\n";
+    out << "1700000000001000000 " << frames_in[0] << "\n";
+    out << "1700000000050000000 " << frames_in[1] << "\n";
+  }
+  SimFixture f("replay_file = \"" + capture.string() + "\"\nreplay_speed_percent = 1000\nreplay_wait_for_client = true\n");
+  std::vector<std::string> frames;
+  std::optional<tb::net::CloseReason> closed;
+  auto client = f.ws("/stream?streams=btcusdt@depth@100ms/btcusdt@bookTicker", frames, closed);
+  REQUIRE(run_until(f.ioc, [&] { return frames.size() >= 2; }));
+  CHECK(frames == frames_in);
+  CHECK(f.get("/api/v3/depth?symbol=BTCUSDT").response.body() == snapshot);
+  client->close();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}

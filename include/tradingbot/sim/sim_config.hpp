@@ -70,6 +70,10 @@ struct SimConfig {
   std::int64_t taker_commission_bps = 10;
   std::int64_t clock_skew_ms = 0;          // fault: server clock offset
   std::int64_t response_delay_ms = 0;      // fault: every REST answer this late
+  // Capture replay source (instead of agents): ARCHITECTURE.md section 7 capture files.
+  std::string replay_file;                // "" = synthetic agents
+  std::int64_t replay_speed_percent = 100;  // 100 = recorded pace, 1000 = ten times faster
+  bool replay_wait_for_client = false;    // start when the first stream connection opens
   std::vector<SimSymbolConfig> symbols;
   std::vector<SimApiKeyConfig> api_keys;
 };

@@ -121,6 +121,9 @@ class SimMarket {
   void render_exchange_info_symbol(std::size_t index, std::string& out) const;
   [[nodiscard]] Price last_price(std::size_t index) const noexcept;
 
+  // Capture replay: /depth serves this REST snapshot JSON for the symbol instead of the engine.
+  void set_replay_snapshot(std::size_t index, std::string_view json);
+
   // Fault: the next depth diff of `speed` for this symbol is computed but not sent, so clients
   // see a gap (U > previous u + 1).
   void skip_next_diff(std::size_t index) noexcept;
@@ -135,6 +138,7 @@ class SimMarket {
   std::vector<std::unique_ptr<SimSymbol>> symbols_;
   std::uint64_t trades_published_ = 0;
   std::string scratch_;
+  std::vector<std::string> replay_snapshots_;
 };
 
 // Appends `raw` (1e-8 units) with exactly 8 fractional digits, quoted: "61837.63000000".
