@@ -443,11 +443,13 @@ class SimSymbol final : public book::OrderListener {
   }
 
   void render_partial(std::size_t limit, std::string& out) const {
-    std::array<book::AggregatedLevel, 5000> levels;  // NOLINT: bounded by the REST maximum
+    // Reused scratch (grows to the largest limit asked, at most REST's 5000).
+    std::vector<book::AggregatedLevel>& levels = depth_scratch_;
+    const std::size_t n = std::min<std::size_t>(limit, 5000);
+    if (levels.size() < n) levels.resize(n);
     out += R"({"lastUpdateId":)";
     append_int(out, static_cast<std::int64_t>(engine_.update_id()));
     out += R"(,"bids":)";
-    const std::size_t n = std::min(limit, levels.size());
     append_levels(out, std::span<const book::AggregatedLevel>(levels.data(), engine_.depth(Side::Buy, std::span(levels.data(), n))));
     out += R"(,"asks":)";
     append_levels(out, std::span<const book::AggregatedLevel>(levels.data(), engine_.depth(Side::Sell, std::span(levels.data(), n))));
@@ -620,6 +622,7 @@ class SimSymbol final : public book::OrderListener {
   std::array<bool, 2> skip_next_{};
   std::vector<std::pair<std::int64_t, std::int64_t>> bids_, asks_;
   std::vector<PendingTrade> trades_;
+  mutable std::vector<book::AggregatedLevel> depth_scratch_;
   std::int64_t next_agg_id_ = 1;
   Top last_top_;
   Price last_price_;
