@@ -30,7 +30,7 @@ struct SimSymbolConfig {
   Qty max_qty = Qty::from_integer(9'000);
   Money min_notional = Money::from_integer(5);
   Price start_price = Price::from_integer(60'000);
-  std::int64_t volatility_bps = 20;   // fair-value standard deviation per sqrt(second), basis points
+  std::int64_t volatility_bps = 3;    // fair-value standard deviation per sqrt(second), basis points (3 ~ 9 %/day)
   std::int64_t orders_per_s = 40;     // agent arrivals per second (limits, takers, cancels)
   std::int64_t max_agent_orders = 400;  // resting agent orders kept at most (cancel beyond)
   Qty typical_qty = Qty::from_raw(5'000'000);  // 0.05: agents draw sizes around this
