@@ -68,6 +68,12 @@ struct SimFixture {
     pool = tb::net::HttpsConnectionPool::create(ioc, client_tls);
   }
   ~SimFixture() {
+    // The handlers point at the test's locals, which are already gone: detach them before the
+    // server's stop closes the connections.
+    for (const auto& client : clients) {
+      client->on_message({});
+      client->on_closed({});
+    }
     pool->shutdown();
     server->stop();
     tb::net::test::run_for(ioc, 20ms);
@@ -105,6 +111,7 @@ struct SimFixture {
     client->on_message([&received](const tb::net::WsMessage& m) { received.emplace_back(m.payload); });
     client->on_closed([&closed](const tb::net::CloseReason& r) { closed = r; });
     client->connect();
+    clients.push_back(client);
     return client;
   }
 
@@ -114,6 +121,7 @@ struct SimFixture {
   std::uint16_t port = 0;
   tb::net::TlsContextPtr client_tls;
   std::shared_ptr<tb::net::HttpsConnectionPool> pool;
+  std::vector<std::shared_ptr<tb::net::WebSocketClient>> clients;
 };
 
 std::string header(const tb::net::HttpsResult& r, std::string_view name) {
