@@ -12,6 +12,7 @@
 #include "tradingbot/app/daemon.hpp"
 #include "tradingbot/app/logging.hpp"
 #include "tradingbot/app/record.hpp"
+#include "tradingbot/app/sim_command.hpp"
 #include "tradingbot/app/version.hpp"
 #include "tradingbot/config/config.hpp"
 #include "tradingbot/exchange/binance/replay.hpp"
@@ -280,10 +281,7 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return run_migrate_command(migrate_config);
   if (replay->parsed()) return run_replay_command(replay_config, replay_symbol, replay_summary, replay_captures);
   if (record->parsed()) return run_record_command(record_config, record_out, record_duration_s);
-  if (sim->parsed()) {
-    std::fprintf(stderr, "tradingbot sim: not available in this build yet\n");
-    return kExitUsage;
-  }
+  if (sim->parsed()) return tb::app::run_sim_command(sim_config);
 
   if (config_path.empty()) {
     std::fprintf(stderr, "tradingbot: --config FILE is required (see --help)\n");
