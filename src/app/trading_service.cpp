@@ -1,6 +1,5 @@
 #include "tradingbot/app/trading_service.hpp"
 
-#include <future>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -113,20 +112,31 @@ struct TradingService::Impl {
     });
   }
 
-  // Runs `action` on the trading thread and waits for its outcome (see the header for why).
-  std::optional<trading::ControlOutcome> run_on_trading_thread(
-      std::function<trading::ControlOutcome(trading::TradingLoop&, Nanos)> action) {
-    auto promise = std::make_shared<std::promise<trading::ControlOutcome>>();
-    auto answer = promise->get_future();
-    asio::post(context, [this, promise, action = std::move(action)] {
+  // HTTP thread: posts `action` to the trading thread, which runs it and completes `responder`
+  // with the outcome; the HTTP thread does not wait (the route's deadline answers 504 if the
+  // trading loop is stalled).
+  void run_on_trading_thread(std::function<trading::ControlOutcome(trading::TradingLoop&, Nanos)> action,
+                             http::Responder responder, std::string what, std::string who) {
+    asio::post(context, [this, action = std::move(action), responder = std::move(responder), what = std::move(what),
+                         who = std::move(who)]() mutable {
+      http::Response response;
       try {
-        promise->set_value(action(session->loop(), wall_clock_ns()));
-      } catch (...) {
-        promise->set_exception(std::current_exception());
+        const trading::ControlOutcome outcome = action(session->loop(), wall_clock_ns());
+        spdlog::info("control: {} from {} at {} ns: {} ({}{}{})", what, who, wall_clock_ns(),
+                     outcome.ok ? "ok" : "refused", outcome.message, outcome.client_id.empty() ? "" : ", ",
+                     outcome.client_id.view());
+        response.status = outcome.ok ? 200 : 422;
+        http::JsonWriter json(response.body);
+        json.begin_object().member("ok", outcome.ok).member(outcome.ok ? "message" : "error", outcome.message);
+        if (!outcome.client_id.empty()) json.member("client_order_id", outcome.client_id.view());
+        json.end_object();
+      } catch (const std::exception& e) {
+        spdlog::error("control: {} from {} failed on the trading thread: {}", what, who, e.what());
+        response.reset();
+        response.set_error(500, "internal error");
       }
+      responder.complete(std::move(response));
     });
-    if (answer.wait_for(kControlTimeout) != std::future_status::ready) return std::nullopt;
-    return answer.get();
   }
 
   asio::io_context& context;
@@ -198,13 +208,14 @@ void TradingService::add_control_endpoints(http::Router& router) {
                                   const http::Request&, http::Response&)>
                                   prepare) {
     return [impl, what = std::move(what), prepare = std::move(prepare)](const http::Request& request,
-                                                                       http::Response& response) {
+                                                                       http::Responder responder) {
       impl->control_requests.fetch_add(1, std::memory_order_relaxed);
-      const std::string who = std::string(request.header("X-Real-IP").value_or(request.remote_address()));
+      std::string who = std::string(request.header("X-Real-IP").value_or(request.remote_address()));
       const auto auth = request.header("Authorization").value_or("");
       constexpr std::string_view kBearer = "Bearer ";
       const bool authorized = !impl->control_token.empty() && auth.substr(0, kBearer.size()) == kBearer &&
                               constant_time_equal(auth.substr(kBearer.size()), impl->control_token);
+      http::Response response;  // refusals are answered at once, from the HTTP thread
       if (!authorized) {
         impl->control_unauthorized.fetch_add(1, std::memory_order_relaxed);
         spdlog::warn("control: {} from {} refused: {}", what, who,
@@ -214,47 +225,42 @@ void TradingService::add_control_endpoints(http::Router& router) {
         error_response(response, 401,
                        impl->control_token.empty() ? "control disabled: TRADINGBOT_CONTROL_TOKEN is not set"
                                                    : "unauthorized");
+        responder.complete(std::move(response));
         return;
       }
       if (!impl->session) {
         error_response(response, 409, "no trading loop runs (trading.mode is off or live without a venue)");
+        responder.complete(std::move(response));
         return;
       }
       auto action = prepare(request, response);
-      if (!action) return;  // prepare wrote a 400
-      const auto outcome = impl->run_on_trading_thread(std::move(*action));
-      if (!outcome) {
-        spdlog::error("control: {} from {}: the trading loop did not answer within {} s", what, who,
-                      kControlTimeout.count());
-        error_response(response, 503, "trading loop did not answer");
+      if (!action) {  // prepare wrote a 400
+        responder.complete(std::move(response));
         return;
       }
-      spdlog::info("control: {} from {} at {} ns: {} ({}{}{})", what, who, wall_clock_ns(),
-                   outcome->ok ? "ok" : "refused", outcome->message, outcome->client_id.empty() ? "" : ", ",
-                   outcome->client_id.view());
-      response.status = outcome->ok ? 200 : 422;
-      http::JsonWriter json(response.body);
-      json.begin_object().member("ok", outcome->ok).member(outcome->ok ? "message" : "error", outcome->message);
-      if (!outcome->client_id.empty()) json.member("client_order_id", outcome->client_id.view());
-      json.end_object();
+      impl->run_on_trading_thread(std::move(*action), std::move(responder), what, std::move(who));
     };
   };
   using Action = std::function<trading::ControlOutcome(trading::TradingLoop&, Nanos)>;
   using Prepared = std::optional<Action>;
 
-  router.post("/control/halt", guarded("halt", [](const http::Request&, http::Response&) -> Prepared {
+  router.post_deferred("/control/halt", guarded("halt", [](const http::Request&, http::Response&) -> Prepared {
                 return Action([](trading::TradingLoop& loop, Nanos now) { return loop.halt(now); });
-              }));
-  router.post("/control/resume", guarded("resume", [](const http::Request&, http::Response&) -> Prepared {
+              }),
+              kControlTimeout);
+  router.post_deferred("/control/resume", guarded("resume", [](const http::Request&, http::Response&) -> Prepared {
                 return Action([](trading::TradingLoop& loop, Nanos now) { return loop.resume(now); });
-              }));
-  router.post("/control/cancel-all", guarded("cancel-all", [](const http::Request&, http::Response&) -> Prepared {
+              }),
+              kControlTimeout);
+  router.post_deferred("/control/cancel-all", guarded("cancel-all", [](const http::Request&, http::Response&) -> Prepared {
                 return Action([](trading::TradingLoop& loop, Nanos now) { return loop.cancel_all(now); });
-              }));
-  router.post("/control/flatten", guarded("flatten", [](const http::Request&, http::Response&) -> Prepared {
+              }),
+              kControlTimeout);
+  router.post_deferred("/control/flatten", guarded("flatten", [](const http::Request&, http::Response&) -> Prepared {
                 return Action([](trading::TradingLoop& loop, Nanos now) { return loop.flatten(now); });
-              }));
-  router.post("/control/order", guarded("order", [](const http::Request& request, http::Response& response) -> Prepared {
+              }),
+              kControlTimeout);
+  router.post_deferred("/control/order", guarded("order", [](const http::Request& request, http::Response& response) -> Prepared {
                 const auto body = parse_flat_object(request.body());
                 if (!body) {
                   error_response(response, 400, "body must be a JSON object of strings");
@@ -288,8 +294,9 @@ void TradingService::add_control_endpoints(http::Router& router) {
                 in.price = *p;
                 in.qty = *q;
                 return Action([in](trading::TradingLoop& loop, Nanos now) { return loop.manual_order(in, now); });
-              }));
-  router.post("/control/cancel", guarded("cancel", [](const http::Request& request, http::Response& response) -> Prepared {
+              }),
+              kControlTimeout);
+  router.post_deferred("/control/cancel", guarded("cancel", [](const http::Request& request, http::Response& response) -> Prepared {
                 const auto body = parse_flat_object(request.body());
                 const auto symbol = body ? field(*body, "symbol") : std::nullopt;
                 const auto id = body ? field(*body, "client_order_id") : std::nullopt;
@@ -302,7 +309,8 @@ void TradingService::add_control_endpoints(http::Router& router) {
                 return Action([s = *sym, c = *cid](trading::TradingLoop& loop, Nanos now) {
                   return loop.manual_cancel(s, c, now);
                 });
-              }));
+              }),
+              kControlTimeout);
 }
 
 void write_trading_status(http::JsonWriter& json, const TradingStatus& t) {

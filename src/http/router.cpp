@@ -9,7 +9,9 @@ namespace tb::http {
 
 namespace {
 
-std::string make_allow(const std::array<Handler, kMethodCount>& handlers) {
+std::string make_allow(const std::array<Handler, kMethodCount>& sync,
+                       const std::array<DeferredHandler, kMethodCount>& deferred) {
+  const auto has = [&](std::size_t i) { return static_cast<bool>(sync[i]) || static_cast<bool>(deferred[i]); };
   std::string allow;
   const auto append = [&allow](std::string_view name) {
     if (!allow.empty()) allow.append(", ");
@@ -18,48 +20,81 @@ std::string make_allow(const std::array<Handler, kMethodCount>& handlers) {
   for (std::size_t i = 0; i < kMethodCount; ++i) {
     const auto method = static_cast<Method>(i);
     if (method == Method::Other) continue;
-    const bool head_via_get = method == Method::Head && handlers[static_cast<std::size_t>(Method::Get)];
-    if (handlers[i] || head_via_get) append(to_string(method));
+    const bool head_via_get = method == Method::Head && has(static_cast<std::size_t>(Method::Get));
+    if (has(i) || head_via_get) append(to_string(method));
   }
   return allow;
 }
 
 }  // namespace
 
-Router& Router::add(Method method, std::string_view path, Handler handler) {
+void Router::check_path(std::string_view path) {
   if (path.empty() || path.front() != '/' || path.find('?') != std::string_view::npos) {
     throw std::invalid_argument("Router: path must start with '/' and hold no query: '" + std::string(path) + "'");
   }
-  return add_route(exact_, method, path, std::move(handler));
 }
 
-Router& Router::add_prefix(Method method, std::string_view prefix, Handler handler) {
+void Router::check_prefix(std::string_view prefix) {
   if (prefix.empty() || prefix.front() != '/' || prefix.back() != '/' ||
       prefix.find('?') != std::string_view::npos) {
     throw std::invalid_argument("Router: prefix must start and end with '/': '" + std::string(prefix) + "'");
   }
-  add_route(prefix_, method, prefix, std::move(handler));
+}
+
+void Router::sort_prefixes() {
   // Longest prefix first, so "/book/depth/" wins over "/book/".
   std::stable_sort(prefix_.begin(), prefix_.end(),
                    [](const Route& a, const Route& b) { return a.path.size() > b.path.size(); });
+}
+
+Router& Router::add(Method method, std::string_view path, Handler handler) {
+  check_path(path);
+  if (!handler) throw std::invalid_argument("Router: empty handler for '" + std::string(path) + "'");
+  return add_route(exact_, method, path, std::move(handler), {}, {});
+}
+
+Router& Router::add_prefix(Method method, std::string_view prefix, Handler handler) {
+  check_prefix(prefix);
+  if (!handler) throw std::invalid_argument("Router: empty handler for '" + std::string(prefix) + "'");
+  add_route(prefix_, method, prefix, std::move(handler), {}, {});
+  sort_prefixes();
   return *this;
 }
 
-Router& Router::add_route(std::vector<Route>& routes, Method method, std::string_view path, Handler handler) {
-  if (method == Method::Other) throw std::invalid_argument("Router: cannot register Method::Other");
+Router& Router::add_deferred(Method method, std::string_view path, DeferredHandler handler,
+                             std::chrono::milliseconds deadline) {
+  check_path(path);
   if (!handler) throw std::invalid_argument("Router: empty handler for '" + std::string(path) + "'");
+  return add_route(exact_, method, path, {}, std::move(handler), deadline);
+}
+
+Router& Router::add_prefix_deferred(Method method, std::string_view prefix, DeferredHandler handler,
+                                    std::chrono::milliseconds deadline) {
+  check_prefix(prefix);
+  if (!handler) throw std::invalid_argument("Router: empty handler for '" + std::string(prefix) + "'");
+  add_route(prefix_, method, prefix, {}, std::move(handler), deadline);
+  sort_prefixes();
+  return *this;
+}
+
+Router& Router::add_route(std::vector<Route>& routes, Method method, std::string_view path, Handler handler,
+                          DeferredHandler deferred, std::chrono::milliseconds deadline) {
+  if (method == Method::Other) throw std::invalid_argument("Router: cannot register Method::Other");
+  if (deadline.count() < 0) throw std::invalid_argument("Router: negative deadline for '" + std::string(path) + "'");
   auto it = std::find_if(routes.begin(), routes.end(), [path](const Route& r) { return r.path == path; });
   if (it == routes.end()) {
-    routes.push_back(Route{std::string(path), {}, {}});
+    routes.push_back(Route{std::string(path), {}, {}, {}, {}});
     it = routes.end() - 1;
   }
-  Handler& slot = it->handlers[static_cast<std::size_t>(method)];
-  if (slot) {
+  const auto index = static_cast<std::size_t>(method);
+  if (it->handlers[index] || it->deferred[index]) {
     throw std::invalid_argument("Router: " + std::string(to_string(method)) + " " + std::string(path) +
                                 " registered twice");
   }
-  slot = std::move(handler);
-  it->allow = make_allow(it->handlers);
+  it->handlers[index] = std::move(handler);
+  it->deferred[index] = std::move(deferred);
+  it->deadlines[index] = deadline;
+  it->allow = make_allow(it->handlers, it->deferred);
   return *this;
 }
 
@@ -78,27 +113,36 @@ const Router::Route* Router::find(std::string_view path, std::string_view& param
   return nullptr;
 }
 
-DispatchOutcome Router::dispatch(Request& request, Response& response) const {
+DispatchOutcome Router::dispatch(Request& request, Response& response, DeferredStarter* starter) const {
   std::string_view param;
   const Route* route = find(request.path(), param);
   if (route == nullptr) {
     response.set_error(404, "not found");
     return DispatchOutcome::NotFound;
   }
-  const Method method = request.method();
-  const Handler* handler = &route->handlers[static_cast<std::size_t>(method)];
-  if (!*handler && method == Method::Head) handler = &route->handlers[static_cast<std::size_t>(Method::Get)];
-  if (!*handler) {
+  auto index = static_cast<std::size_t>(request.method());
+  if (request.method() == Method::Head && !route->handlers[index] && !route->deferred[index]) {
+    index = static_cast<std::size_t>(Method::Get);
+  }
+  const Handler& handler = route->handlers[index];
+  const DeferredHandler& deferred = route->deferred[index];
+  if (!handler && !deferred) {
     response.set_error(405, "method not allowed");
     response.add_header("Allow", route->allow);
     return DispatchOutcome::MethodNotAllowed;
   }
   request.set_path_param(param);
   try {
-    (*handler)(request, response);
-    return DispatchOutcome::Handled;
+    if (handler) {  // the synchronous fast path: no Responder, no allocation
+      handler(request, response);
+      return DispatchOutcome::Handled;
+    }
+    if (starter == nullptr) throw std::logic_error("deferred route dispatched without a DeferredStarter");
+    deferred(request, starter->begin_deferred(route->deadlines[index]));
+    return DispatchOutcome::Deferred;
   } catch (...) {
-    // A handler bug answers 500 and leaves the server running (ARCHITECTURE.md section 6).
+    // A handler bug answers 500 and leaves the server running (ARCHITECTURE.md section 6). The
+    // server voids a Responder a throwing deferred handler was given.
     response.reset();
     response.set_error(500, "internal error");
     response.close_connection = false;

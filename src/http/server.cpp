@@ -16,7 +16,18 @@
 //   writing:                         read_timeout (a client that does not read is dropped)
 //   lingering after an error:        min(read_timeout, 1 s) to drain input so the client sees
 //                                     our 4xx instead of a TCP reset
+//   awaiting a deferred response:    the route's deadline (default read_timeout), then 504
+//
+// Deferred responses (responder.hpp): a deferred route puts the connection in the awaiting state
+// (no reading, no parsing of pipelined requests behind it, so order is kept). The Responder
+// shares a DeferredState holding a weak_ptr to the Connection, the ticket of that request and
+// the server's CompletionSink. complete() posts the Response to the HTTP io_context through the
+// sink (whose io pointer is cleared, under its mutex, once the HTTP thread has joined, so a late
+// completion can never touch a destroyed io_context); on the HTTP thread the Connection accepts
+// it only if it is alive and still awaiting that ticket. A timeout or a throwing handler bumps
+// the ticket, which voids the Responder.
 #include "tradingbot/http/server.hpp"
+#include "tradingbot/http/responder.hpp"
 
 #include <pthread.h>
 
@@ -164,6 +175,8 @@ struct Counters {
   std::atomic<std::uint64_t> handler_errors{0};
   std::atomic<std::uint64_t> accept_errors{0};
   std::atomic<std::uint64_t> internal_errors{0};
+  std::atomic<std::uint64_t> deferred_requests{0};
+  std::atomic<std::uint64_t> deferred_timeouts{0};
 };
 
 void bump(std::atomic<std::uint64_t>& counter) noexcept { counter.fetch_add(1, std::memory_order_relaxed); }
@@ -194,6 +207,24 @@ bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
 
 class Connection;
 
+// Outlives the ServerCore: every Responder keeps it alive. `io` is the HTTP io_context while the
+// HTTP thread may still run handlers, null afterwards. Any thread, under `mutex`.
+struct CompletionSink {
+  std::mutex mutex;
+  asio::io_context* io = nullptr;
+  std::atomic<std::uint64_t> dropped{0};
+};
+
+struct DeferredState {
+  std::atomic<bool> completed{false};
+  std::shared_ptr<CompletionSink> sink;
+  std::weak_ptr<Connection> connection;
+  std::uint64_t ticket = 0;
+};
+
+// Any thread: hands `response` to the HTTP thread for the request `state` stands for.
+void post_completion(std::shared_ptr<DeferredState> state, Response response, bool abandoned);
+
 // Everything the HTTP thread shares between connections. Only start(), stop() and the
 // read-only accessors marked "any thread" are called from elsewhere.
 class ServerCore {
@@ -216,6 +247,7 @@ class ServerCore {
   [[nodiscard]] const Limits& limits() const noexcept { return limits_; }
   [[nodiscard]] const Router& router() const noexcept { return router_; }
   [[nodiscard]] Counters& counters() noexcept { return counters_; }
+  [[nodiscard]] const std::shared_ptr<CompletionSink>& completion_sink() const noexcept { return sink_; }
   [[nodiscard]] bool stopping() const noexcept { return stopping_; }
   [[nodiscard]] std::string_view date_line() const noexcept { return {date_line_.data(), date_length_}; }
   void register_connection(Connection* connection) noexcept;
@@ -234,6 +266,7 @@ class ServerCore {
   Limits limits_;
   Router router_;
   Counters counters_;
+  std::shared_ptr<CompletionSink> sink_ = std::make_shared<CompletionSink>();
   const std::string reject_response_;
   std::array<char, 64> date_line_{};
   std::size_t date_length_ = 0;
@@ -254,7 +287,7 @@ class ServerCore {
   std::thread thread_;
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public std::enable_shared_from_this<Connection>, public DeferredStarter {
  public:
   Connection(ServerCore& core, tcp::socket socket)
       : core_(core),
@@ -272,11 +305,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start();
   void on_server_stop();
 
+  // HTTP thread (the router, from handle_request).
+  Responder begin_deferred(std::chrono::milliseconds deadline) override;
+  // HTTP thread: the posted completion of ticket `ticket`. False when it came too late.
+  bool finish_deferred(std::uint64_t ticket, Response& response, bool abandoned);
+
   Connection* prev = nullptr;  // ServerCore's intrusive list
   Connection* next = nullptr;
 
  private:
-  enum class Phase { Reading, Idle, Writing, Lingering, Closed };
+  enum class Phase { Reading, Idle, Writing, Lingering, Awaiting, Closed };
 
   void do_read();
   void on_read(const error_code& ec, std::size_t bytes);
@@ -284,6 +322,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void handle_request();
   void fail_request(int status, std::string_view message);
   void append_response(const Response& response, bool head, bool keep_alive, unsigned version);
+  void append_deferred(const Response& response);
+  void on_deferred_timeout();
   void do_write();
   void on_write(const error_code& ec, std::size_t bytes);
   void do_linger();
@@ -306,6 +346,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string out_;
   std::string remote_address_;
   std::uint16_t remote_port_ = 0;
+
+  // The deferred request being awaited (at most one per connection: later ones wait in in_).
+  bool awaiting_ = false;
+  bool deferred_ready_ = false;      // completed while a write was in flight: kept in deferred_response_
+  std::uint64_t deferred_ticket_ = 0;  // bumped per deferred request and to void one
+  Clock::time_point awaiting_deadline_{};
+  bool deferred_head_ = false;
+  bool deferred_keep_alive_ = true;
+  unsigned deferred_version_ = 11;
+  Response deferred_response_;
 
   Phase phase_ = Phase::Reading;
   bool request_in_progress_ = true;  // bytes of an unanswered request have arrived (or: fresh connection)
@@ -342,7 +392,10 @@ void Connection::start() {
 
 void Connection::on_server_stop() {
   if (phase_ == Phase::Closed) return;
+  awaiting_ = false;
+  ++deferred_ticket_;  // a completion still to come is dropped
   if (phase_ == Phase::Writing) {
+    deferred_ready_ = false;
     close_after_write_ = true;
     set_deadline(Phase::Writing, std::min(deadline_, Clock::now() + kStopGrace));
     return;
@@ -389,8 +442,12 @@ void Connection::on_read(const error_code& ec, std::size_t bytes) {
 }
 
 void Connection::process() {
+  if (deferred_ready_) {
+    deferred_ready_ = false;
+    append_deferred(deferred_response_);
+  }
   std::size_t answered = 0;
-  while (!close_after_write_ && in_.size() > 0 && answered < kMaxPipelineBatch && out_.size() < kMaxBatchBytes) {
+  while (!close_after_write_ && !awaiting_ && in_.size() > 0 && answered < kMaxPipelineBatch && out_.size() < kMaxBatchBytes) {
     error_code ec;
     const std::size_t consumed = parser_->put(in_.data(), ec);
     in_.consume(consumed);
@@ -417,7 +474,7 @@ void Connection::process() {
     if (request_in_progress_) request_started_ = Clock::now();
   }
 
-  if (!close_after_write_ && !parser_->is_done() && parser_->got_some()) {
+  if (!close_after_write_ && !awaiting_ && !parser_->is_done() && parser_->got_some()) {
     if (parser_->is_header_done() && !continue_sent_ && parser_->get().version() == 11 &&
         ascii_iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
       out_.append("HTTP/1.1 100 Continue\r\n\r\n");
@@ -436,6 +493,8 @@ void Connection::process() {
     do_write();
   } else if (close_after_write_) {
     close();
+  } else if (awaiting_) {
+    set_deadline(Phase::Awaiting, awaiting_deadline_);  // no reading until it is answered
   } else {
     do_read();
   }
@@ -458,12 +517,71 @@ void Connection::handle_request() {
 
   Counters& counters = core_.counters();
   bump(counters.requests);
-  if (core_.router().dispatch(request_, response_) == DispatchOutcome::HandlerFailed) bump(counters.handler_errors);
+  const DispatchOutcome outcome = core_.router().dispatch(request_, response_, this);
+  if (outcome == DispatchOutcome::HandlerFailed) {
+    bump(counters.handler_errors);
+    if (awaiting_) {  // a deferred handler threw: answer the router's 500 now, void its Responder
+      awaiting_ = false;
+      ++deferred_ticket_;
+    }
+  }
+  if (outcome == DispatchOutcome::Deferred) {
+    deferred_head_ = request_.method() == Method::Head;
+    deferred_keep_alive_ = message.keep_alive();
+    deferred_version_ = message.version();
+    new_parser();  // the request's views die here; the handler copied what it needs
+    return;
+  }
 
   const bool keep_alive = message.keep_alive() && !response_.close_connection && !core_.stopping();
   append_response(response_, request_.method() == Method::Head, keep_alive, message.version());
   if (!keep_alive) close_after_write_ = true;
   new_parser();  // the request's views die here
+}
+
+Responder Connection::begin_deferred(std::chrono::milliseconds deadline) {
+  auto state = std::make_shared<DeferredState>();
+  state->sink = core_.completion_sink();
+  state->connection = weak_from_this();
+  state->ticket = ++deferred_ticket_;
+  awaiting_ = true;
+  awaiting_deadline_ = Clock::now() + (deadline.count() > 0 ? Clock::duration(deadline) : core_.limits().read_timeout);
+  bump(core_.counters().deferred_requests);
+  return Responder(std::move(state));
+}
+
+bool Connection::finish_deferred(std::uint64_t ticket, Response& response, bool abandoned) {
+  if (phase_ == Phase::Closed || !awaiting_ || ticket != deferred_ticket_) return false;
+  awaiting_ = false;
+  if (abandoned) bump(core_.counters().handler_errors);
+  if (phase_ == Phase::Awaiting) {
+    append_deferred(response);
+    process();  // writes it, together with any pipelined requests already buffered behind it
+  } else {
+    // A write of earlier responses is in flight (out_ is in use): on_write -> process() appends it.
+    std::swap(deferred_response_, response);
+    deferred_ready_ = true;
+  }
+  return true;
+}
+
+void Connection::append_deferred(const Response& response) {
+  const bool keep_alive = deferred_keep_alive_ && !response.close_connection && !core_.stopping();
+  append_response(response, deferred_head_, keep_alive, deferred_version_);
+  if (!keep_alive) close_after_write_ = true;
+  // Pipelined requests that waited behind this one get a fresh whole-request deadline.
+  request_in_progress_ = in_.size() > 0;
+  request_started_ = Clock::now();
+}
+
+void Connection::on_deferred_timeout() {
+  bump(core_.counters().deferred_timeouts);
+  awaiting_ = false;
+  ++deferred_ticket_;  // the late completion is dropped and counted
+  response_.reset();
+  response_.set_error(504, "response deadline exceeded");
+  append_deferred(response_);
+  process();
 }
 
 void Connection::fail_request(int status, std::string_view message) {
@@ -584,6 +702,10 @@ void Connection::on_deadline(const error_code& ec, std::uint64_t generation) {
     arm_timer();  // the deadline moved later since this wait was armed
     return;
   }
+  if (phase_ == Phase::Awaiting) {
+    on_deferred_timeout();
+    return;
+  }
   Counters& counters = core_.counters();
   switch (phase_) {
     case Phase::Reading:
@@ -596,6 +718,7 @@ void Connection::on_deadline(const error_code& ec, std::uint64_t generation) {
       bump(counters.write_timeouts);
       break;
     case Phase::Lingering:
+    case Phase::Awaiting:
     case Phase::Closed:
       break;
   }
@@ -658,6 +781,10 @@ Result<std::uint16_t> ServerCore::start() {
   update_date_line();
   do_date_tick();
   do_accept();
+  {
+    const std::lock_guard sink_lock(sink_->mutex);
+    sink_->io = &io_;
+  }
   thread_ = std::thread([this] { run(); });
   return bound;
 }
@@ -671,6 +798,10 @@ void ServerCore::stop() {
   if (std::this_thread::get_id() == thread_.get_id()) return;
   thread_.join();
   running_.store(false, std::memory_order_release);
+  // From here on a completion (from any thread) is dropped instead of posted to io_, which the
+  // destructor is about to destroy.
+  const std::lock_guard sink_lock(sink_->mutex);
+  sink_->io = nullptr;
 }
 
 void ServerCore::run() {
@@ -786,12 +917,59 @@ ServerStats ServerCore::stats() const noexcept {
   s.handler_errors = read(counters_.handler_errors);
   s.accept_errors = read(counters_.accept_errors);
   s.internal_errors = read(counters_.internal_errors);
+  s.deferred_requests = read(counters_.deferred_requests);
+  s.deferred_timeouts = read(counters_.deferred_timeouts);
+  s.deferred_dropped = read(sink_->dropped);
   return s;
+}
+
+void post_completion(std::shared_ptr<DeferredState> state, Response response, bool abandoned) {
+  CompletionSink& sink = *state->sink;
+  const std::lock_guard lock(sink.mutex);
+  if (sink.io == nullptr) {
+    bump(sink.dropped);
+    return;
+  }
+  asio::post(*sink.io, [state = std::move(state), response = std::move(response), abandoned]() mutable {
+    if (const auto connection = state->connection.lock()) {
+      if (connection->finish_deferred(state->ticket, response, abandoned)) return;
+    }
+    bump(state->sink->dropped);
+  });
 }
 
 }  // namespace tb::http::detail
 
 namespace tb::http {
+
+Responder& Responder::operator=(Responder&& other) noexcept {
+  if (this != &other) {
+    Responder abandoned(std::move(*this));  // its destructor answers 500 if it was pending
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+Responder::~Responder() {
+  if (!state_ || state_->completed.exchange(true, std::memory_order_acq_rel)) return;
+  try {
+    Response response;
+    response.set_error(500, "internal error");
+    detail::post_completion(std::move(state_), std::move(response), true);
+  } catch (...) {
+    // bad_alloc while abandoning: the deadline answers 504 instead.
+  }
+}
+
+bool Responder::complete(Response response) {
+  if (!state_ || state_->completed.exchange(true, std::memory_order_acq_rel)) return false;
+  detail::post_completion(std::move(state_), std::move(response), false);
+  return true;
+}
+
+bool Responder::pending() const noexcept {
+  return state_ && !state_->completed.load(std::memory_order_acquire);
+}
 
 Server::Server(const config::HttpConfig& config, Router router)
     : core_(std::make_unique<detail::ServerCore>(config, std::move(router))) {}

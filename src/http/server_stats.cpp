@@ -25,6 +25,13 @@ void write_server_metrics(PrometheusWriter& writer, const ServerStats& stats) {
   writer.counter("http_handler_errors_total", "HTTP handlers that threw (answered 500).", stats.handler_errors);
   writer.counter("http_accept_errors_total", "HTTP accept() failures.", stats.accept_errors);
   writer.counter("http_internal_errors_total", "Exceptions that escaped the HTTP event loop.", stats.internal_errors);
+  writer.counter("http_deferred_requests_total", "HTTP requests answered later through a Responder.",
+                 stats.deferred_requests);
+  writer.counter("http_deferred_timeouts_total", "Deferred HTTP responses not completed in time (answered 504).",
+                 stats.deferred_timeouts);
+  writer.counter("http_deferred_dropped_total",
+                 "Deferred completions dropped: after the 504, the client left or the server stopped.",
+                 stats.deferred_dropped);
 }
 
 }  // namespace tb::http

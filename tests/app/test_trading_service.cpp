@@ -1,6 +1,7 @@
 // Control endpoints of the trading service: token checks, the hop to the trading thread, and
-// manual orders through the same risk gate and order manager (dispatched through the real Router;
-// the socket side of the server is covered by tests/http).
+// manual orders through the same risk gate and order manager, driven over a real HTTP server on
+// 127.0.0.1 (the control routes are deferred: the trading thread completes them), and /health
+// staying responsive while a control request waits for a stalled trading thread.
 #include <catch2/catch.hpp>
 
 #include <future>
@@ -10,7 +11,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "../http/http_test_client.hpp"
 #include "tradingbot/app/trading_service.hpp"
+#include "tradingbot/http/server.hpp"
 #include "tradingbot/trading/paper_session.hpp"
 
 using namespace tb;
@@ -20,7 +23,8 @@ struct Running {
   boost::asio::io_context trading;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{trading.get_executor()};
   std::unique_ptr<app::TradingService> service;
-  http::Router router;
+  std::unique_ptr<http::Server> server;
+  std::uint16_t port = 0;
   std::thread thread;
 
   explicit Running(std::string token, config::TradingMode mode = config::TradingMode::Paper) {
@@ -32,22 +36,41 @@ struct Running {
     auto created = app::TradingService::create(cfg, trading, std::move(token));
     REQUIRE(created.ok());
     service = std::move(created).value();
+    http::Router router;
+    router.get("/health", [](const http::Request&, http::Response& res) { res.set_json(200, R"({"status":"ok"})"); });
     service->add_control_endpoints(router);
+    config::HttpConfig http_config;
+    http_config.listen_host = "127.0.0.1";
+    http_config.listen_port = 0;
+    server = std::make_unique<http::Server>(http_config, std::move(router));
+    auto started = server->start();
+    REQUIRE(started.ok());
+    port = started.value();
     service->start();
     thread = std::thread([this] { trading.run(); });
   }
   ~Running() {
+    server->stop();
     boost::asio::post(trading, [this] { service->stop(); });
     guard.reset();
     thread.join();
   }
+  static std::string request_bytes(std::string_view path, std::string_view auth, std::string_view body) {
+    std::string bytes = "POST " + std::string(path) + " HTTP/1.1\r\nHost: test\r\n";
+    if (!auth.empty()) bytes += "Authorization: " + std::string(auth) + "\r\n";
+    bytes += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+    return bytes;
+  }
+  // One request on its own connection; status 0 when no response came (within 3 s).
   http::Response post(std::string_view path, std::string_view auth, std::string_view body = "") {
-    http::Request request;
-    request.reset("POST", path, 11, true, body);
-    if (!auth.empty()) request.add_header("Authorization", auth);
-    request.set_remote("127.0.0.1", 40000);
+    http::test::TestClient client(port);
     http::Response response;
-    (void)router.dispatch(request, response);
+    response.status = 0;
+    if (!client.send(request_bytes(path, auth, body))) return response;
+    const auto got = client.read_response();
+    if (!got) return response;
+    response.status = got->status;
+    response.body = got->body;
     return response;
   }
   // Feeds a book on the trading thread (market data normally comes from the pipeline).
@@ -126,4 +149,34 @@ TEST_CASE("without a trading loop control answers 409", "[app][control]") {
   Running r("tok", config::TradingMode::Off);
   CHECK_FALSE(r.service->active());
   CHECK(r.post("/control/halt", "Bearer tok").status == 409);
+}
+
+TEST_CASE("/health answers while a control request waits for a busy trading thread", "[app][control]") {
+  Running r("tok");
+  // Hold the trading thread the way a long burst of market data would.
+  std::promise<void> release;
+  std::promise<void> holding;
+  boost::asio::post(r.trading, [&] {
+    holding.set_value();
+    release.get_future().wait();
+  });
+  holding.get_future().wait();
+
+  http::test::TestClient control(r.port);
+  REQUIRE(control.send(Running::request_bytes("/control/halt", "Bearer tok", "")));
+  // The control request is now pending on the trading thread; the HTTP thread is free.
+  for (int i = 0; i < 3; ++i) {
+    http::test::TestClient health(r.port);
+    REQUIRE(health.send("GET /health HTTP/1.1\r\nHost: test\r\n\r\n"));
+    const auto answer = health.read_response();
+    REQUIRE(answer);
+    CHECK(answer->status == 200);
+  }
+  CHECK(control.buffered().empty());
+  release.set_value();
+  const auto halted = control.read_response();
+  REQUIRE(halted);
+  CHECK(halted->status == 200);
+  CHECK(halted->body.find("\"ok\":true") != std::string::npos);
+  CHECK(r.server->stats().deferred_requests == 1);
 }

@@ -137,3 +137,36 @@ TEST_CASE("Request routes an absolute-form target on its path", "[http][router]"
   req.reset("OPTIONS", "*", 11, true, {});
   CHECK(req.path() == "*");
 }
+
+TEST_CASE("Router registers deferred routes beside synchronous ones and hands them a Responder", "[http][router]") {
+  Router router;
+  router.get("/price/x", [](const Request&, Response& res) { res.set_json(200, "{}"); });
+  router.post_deferred("/price/x", [](const Request&, tb::http::Responder) {});
+  CHECK_THROWS_AS(router.add_deferred(Method::Get, "/price/x", [](const Request&, tb::http::Responder) {}),
+                  std::invalid_argument);  // one handler per (method, path), of either kind
+  CHECK_THROWS_AS(router.post_deferred("/neg", [](const Request&, tb::http::Responder) {}, std::chrono::milliseconds(-1)),
+                  std::invalid_argument);
+  Response res;
+  CHECK(route(router, "PUT", "/price/x", res) == DispatchOutcome::MethodNotAllowed);
+  CHECK(res.extra_headers().find("Allow: GET, HEAD, POST") != std::string_view::npos);
+
+  struct Starter final : tb::http::DeferredStarter {
+    std::chrono::milliseconds seen{-1};
+    tb::http::Responder begin_deferred(std::chrono::milliseconds deadline) override {
+      seen = deadline;
+      return {};
+    }
+  } starter;
+  Router deferred;
+  bool called = false;
+  deferred.get_prefix_deferred("/p/", [&called](const Request& req, tb::http::Responder) { called = req.path_param() == "BTC"; },
+                               std::chrono::milliseconds(250));
+  Request req;
+  req.reset("GET", "/p/BTC", 11, true, {});
+  CHECK(deferred.dispatch(req, res, &starter) == DispatchOutcome::Deferred);
+  CHECK(called);
+  CHECK(starter.seen == std::chrono::milliseconds(250));
+  // Without a server (no starter) a deferred route is a 500, never a silent success.
+  CHECK(route(deferred, "GET", "/p/BTC", res) == DispatchOutcome::HandlerFailed);
+  CHECK(res.status == 500);
+}

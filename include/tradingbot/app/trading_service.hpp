@@ -6,12 +6,12 @@
 //
 // Threads: created, started and stopped on the main thread before/after the trading io_context
 // runs; market_sink(), the timer and fill_status() run on the trading thread. The control
-// endpoints' handlers run on the HTTP thread: they check the bearer token, post the action to
-// the trading thread and wait (bounded) for its answer. The HTTP server answers synchronously
-// (Router handlers fill the response before returning), so waiting is the minimal way to
-// return the control outcome (e.g. a manual order's client_order_id or its risk rejection):
-// control requests are rare and localhost-only, the trading thread answers in microseconds, and
-// a stalled trading loop yields 503 after kControlTimeout instead of a hung request.
+// endpoints are deferred routes (tb::http::Responder): their handlers run on the HTTP thread,
+// check the bearer token and the body (refusals are answered at once), then post the action
+// with its Responder to the trading thread and return without waiting. The trading thread runs
+// the action and completes the Responder with the outcome (e.g. a manual order's client_order_id
+// or its risk rejection). A stalled trading loop costs only that request: after kControlTimeout
+// the server answers 504, while /health and every other client keep being served.
 #pragma once
 
 #include <atomic>

@@ -5,6 +5,9 @@
 // and close), a whole-request read deadline (slowloris), a keep-alive idle deadline, a write
 // deadline, a connection cap (beyond it: 503 and close, counted), HTTP/1.0 and Connection: close
 // honoured, pipelined requests answered in order, HEAD answered without a body.
+// Deferred routes (Router::add_deferred, responder.hpp) answer later from any thread; while one
+// is outstanding its connection reads nothing more (later pipelined requests wait behind it)
+// and a client that disconnects meanwhile is noticed when the answer or the 504 is written.
 // Lifecycle: construct and start() on one thread (the app's main thread); stop() (or the
 // destructor) from any thread except the HTTP thread itself; stats() and port() from any thread.
 // A Server is started at most once.

@@ -23,6 +23,9 @@ struct ServerStats {
   std::uint64_t handler_errors = 0;         // handler threw: answered 500
   std::uint64_t accept_errors = 0;          // accept() failed (e.g. out of file descriptors)
   std::uint64_t internal_errors = 0;        // an exception escaped the event loop (a bug): one connection lost
+  std::uint64_t deferred_requests = 0;      // requests handed to a deferred route (a Responder made)
+  std::uint64_t deferred_timeouts = 0;      // deferred responses not completed in time: answered 504
+  std::uint64_t deferred_dropped = 0;       // completions that arrived too late (504 sent, client gone, server stopped)
 };
 
 // Writes the stats as tradingbot_http_* families (counters plus the open-connections gauge).
