@@ -14,6 +14,7 @@
 #include "tradingbot/app/status_endpoints.hpp"
 #include "tradingbot/app/store_service.hpp"
 #include "tradingbot/app/systemd_notifier.hpp"
+#include "tradingbot/app/trading_persistence.hpp"
 #include "tradingbot/app/trading_service.hpp"
 #include "tradingbot/app/version.hpp"
 #include "tradingbot/core/clock.hpp"
@@ -59,6 +60,11 @@ struct Daemon::Impl {
       return false;
     }
     trading_service = std::move(service).value();
+    // Every order change, fill, position, closed kline and equity sample goes to the store; the
+    // recovered positions and open orders go into the loop before its first event arms it.
+    if (trading_service->paper_session() != nullptr) {
+      recorder = attach_store_to_paper_session(*trading_service->paper_session(), *store, wall_clock_ns());
+    }
     trading_service->add_control_endpoints(router);
     http_server = std::make_unique<http::Server>(config.http, std::move(router));
     if (auto started = http_server->start(); !started) {
@@ -160,6 +166,7 @@ struct Daemon::Impl {
     status->halted = halted;
     status->config_reloads = config_reloads;
     if (store) status->store = store->status();
+    if (recorder) status->store.recorder = recorder->status();
     // No market-data connection runs yet, so no book can be in sync: say so per symbol.
     for (const Symbol& symbol : config.market.symbols) {
       status->symbols.push_back(SymbolStatus{symbol});
@@ -181,6 +188,7 @@ struct Daemon::Impl {
   std::unique_ptr<TradingService> trading_service;  // trading thread; control handlers post to it
   std::unique_ptr<http::Server> http_server;  // its own thread; reads `published` and `heartbeat`
   std::unique_ptr<StoreService> store;        // persistence; its own store thread
+  std::unique_ptr<StoreRecorder> recorder;    // trading thread: loop events -> store records
   std::string stop_reason = "stopped";
   Nanos started_wall_ns = 0;
   Nanos last_watchdog_ns = 0;
