@@ -159,7 +159,9 @@ TEST_CASE("paper trading is recorded exactly once and restored after a restart",
     CHECK(k(store::RecordKind::Order) == tee.orders.size());
     CHECK(k(store::RecordKind::Fill) == tee.trade_ids.size());
     CHECK(k(store::RecordKind::Kline) + rs.dropped[static_cast<std::size_t>(store::RecordKind::Kline)] == tee.klines);
-    CHECK(snap.overflowed > 0);  // the 64-slot ring did fill up: the overflow path was exercised
+    // Whether the 64-slot ring filled up depends on thread timing (usually it does); the overflow
+    // path is checked deterministically in "a full ring parks orders and fills" below.
+    UNSCOPED_INFO("overflowed records: " << snap.overflowed);
 
     order_changes = tee.orders;
     trade_ids = tee.trade_ids;
