@@ -5,6 +5,7 @@
 // same positions, average entries, realized PnL and cash.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
