@@ -15,6 +15,7 @@
 #include "tradingbot/app/status_endpoints.hpp"
 #include "tradingbot/app/store_service.hpp"
 #include "tradingbot/app/systemd_notifier.hpp"
+#include "tradingbot/app/trading_persistence.hpp"
 #include "tradingbot/app/trading_service.hpp"
 #include "tradingbot/app/version.hpp"
 #include "tradingbot/core/clock.hpp"
@@ -59,6 +60,11 @@ struct Daemon::Impl {
       return false;
     }
     trading_service = std::move(service).value();
+    // Every order change, fill, position, closed kline and equity sample goes to the store; the
+    // recovered positions and open orders go into the loop before its first event arms it.
+    if (trading_service->paper_session() != nullptr) {
+      recorder = attach_store_to_paper_session(*trading_service->paper_session(), *store, wall_clock_ns());
+    }
     trading_service->add_control_endpoints(router);
     // Market data runs in every trading mode (off included): /book, /price and /ready need it. The
     // trading loop sees the same events as the books, synchronously on this thread. Nothing flows
@@ -175,6 +181,7 @@ struct Daemon::Impl {
     status->halted = halted;
     status->config_reloads = config_reloads;
     if (store) status->store = store->status();
+    if (recorder) status->store.recorder = recorder->status();
     if (market_data) market_data->fill_status(*status);
     if (trading_service) trading_service->fill_status(status->trading);
     status->halted = status->halted || (status->trading.active && status->trading.loop.mode == risk::GateMode::Halted);
@@ -189,12 +196,15 @@ struct Daemon::Impl {
   SystemdNotifier notifier;
   Published<DaemonStatus> published;
   LoopHeartbeat heartbeat;
-  // Declaration order is teardown order reversed: the HTTP server (which calls into both through
-  // posted work and published snapshots) is destroyed before the services it reaches.
+  // Members are destroyed in reverse order of declaration, so each one outlives everything that
+  // reaches into it: the HTTP server (control and /price post into the services) goes first, then
+  // market data (feeds the trading loop), the trading loop (reports to the recorder), the
+  // recorder (enqueues into the store), and the store last.
+  std::unique_ptr<StoreService> store;              // persistence; its own store thread
+  std::unique_ptr<StoreRecorder> recorder;          // trading thread: loop events -> store records
   std::unique_ptr<TradingService> trading_service;  // trading thread; control handlers post to it
-  std::unique_ptr<MarketDataService> market_data;  // trading thread; feeds trading_service
-  std::unique_ptr<http::Server> http_server;  // its own thread; reads `published` and `heartbeat`
-  std::unique_ptr<StoreService> store;        // persistence; its own store thread
+  std::unique_ptr<MarketDataService> market_data;   // trading thread; feeds trading_service
+  std::unique_ptr<http::Server> http_server;        // its own thread; reads `published` and `heartbeat`
   std::string stop_reason = "stopped";
   Nanos started_wall_ns = 0;
   Nanos last_watchdog_ns = 0;

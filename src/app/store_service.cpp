@@ -1,5 +1,7 @@
 #include "tradingbot/app/store_service.hpp"
 
+#include "tradingbot/app/trading_persistence.hpp"
+
 #include <array>
 #include <fstream>
 #include <random>
@@ -184,6 +186,7 @@ void write_store_status(http::JsonWriter& json, const StoreStatus& status) {
   json.member("db_written", s.db_written);
   json.member("backfilled", s.backfilled);
   json.member("db_errors", s.db_errors);
+  write_store_recorder_status(json, status.recorder);
   json.end_object();
 }
 
@@ -214,6 +217,7 @@ void write_store_metrics(http::PrometheusWriter& m, const StoreStatus& status) {
           s.db_enabled && !s.db_up && s.db_down_since_wall_ns != 0
               ? (wall_clock_ns() - s.db_down_since_wall_ns) / kNanosPerSecond
               : 0);
+  write_store_recorder_metrics(m, status.recorder);
 }
 
 }  // namespace tb::app

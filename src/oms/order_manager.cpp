@@ -278,6 +278,7 @@ bool OrderManager::transition(Order& o, OrderStatus to, Nanos now) noexcept {
     retire_queue_[(retire_head_ + retire_size_) % retire_queue_.size()] = k;
     ++retire_size_;
   }
+  notify_order(o, now);
   return true;
 }
 
@@ -339,6 +340,7 @@ bool OrderManager::apply_fill(Order& o, std::int64_t trade_id, Price price, Qty 
   f.maker = maker;
   f.time = time;
   if (book_.on_fill(f) != FillStatus::Applied) ++counters_.position_errors;
+  if (observer_ != nullptr) observer_->on_fill_applied(o, f, time);
   return true;
 }
 
@@ -357,6 +359,7 @@ ReportResult OrderManager::on_execution_report(const ExecutionReport& r, Nanos n
   Order& o = slots_[slot].order;
   result.order = &o;
   learn_exchange_id(slot, r.order_id);
+  const std::uint64_t notified_before = order_notifications_;
 
   if (r.exec_type == ExecType::Trade) {
     if (r.trade_id < 0 || !r.last_qty.is_positive() || !r.last_price.is_positive()) {
@@ -380,6 +383,9 @@ ReportResult OrderManager::on_execution_report(const ExecutionReport& r, Nanos n
   if (result.fill_applied) {
     book_.update_equity(now);
     gate_.on_equity(now, book_.equity());
+    // The fill grew the cumulative quantity but the status stayed (PARTIALLY_FILLED again, or a
+    // newer status remembered under PENDING_CANCEL): still one observable change of the order.
+    if (order_notifications_ == notified_before) notify_order(o, now);
   }
 
   switch (sc) {
@@ -420,6 +426,7 @@ SubmitResult OrderManager::submit(const OrderIntent& intent, Nanos now) noexcept
   const TimeInForce tif = intent.type == OrderType::Limit ? intent.tif : TimeInForce::Gtc;
   res.order = &create(intent.symbol, intent.side, intent.type, tif, price, intent.qty, id, slot, now);
   ++counters_.submitted;
+  notify_order(*res.order, now);
   return res;
 }
 
@@ -552,6 +559,7 @@ ReconcileReport OrderManager::reconcile(const ReconcileInput& in, Nanos now) {
       slot = allocate_slot();
       Order& o = create(eo.symbol, eo.side, eo.type, eo.tif, eo.price, eo.qty, eo.client_order_id, slot, now);
       o.adopted = true;
+      notify_order(o, now);
       learn_exchange_id(slot, eo.order_id);
       transition(o, eo.status, now);
       diff(DiffKind::Adopted, &o, OrderStatus::PendingNew, o.status);
@@ -577,8 +585,10 @@ ReconcileReport OrderManager::reconcile(const ReconcileInput& in, Nanos now) {
     }
     Order& o = slots_[slot].order;
     bool dup = false;
-    if (apply_fill(o, t.trade_id, t.price, t.qty, t.commission_raw, t.commission_asset, t.maker, t.time, dup))
+    if (apply_fill(o, t.trade_id, t.price, t.qty, t.commission_raw, t.commission_asset, t.maker, t.time, dup)) {
       diff(DiffKind::FillRecovered, &o, o.status, o.status, -1, t.trade_id);
+      notify_order(o, now);
+    }
   }
 
   // 3. Live local orders the exchange no longer lists (created before the snapshot was asked for).
@@ -617,6 +627,27 @@ ReconcileReport OrderManager::reconcile(const ReconcileInput& in, Nanos now) {
   refresh_ready();
   rep.ready = ready_;
   return rep;
+}
+
+bool OrderManager::restore_order(const RestoredOrder& r, Nanos now) {
+  if (!is_live(r.status) || r.client_id.empty() || slot_of(r.client_id) != FlatIndex::kNotFound) return false;
+  if (symbol_index(r.symbol) < 0 || (free_.empty() && retire_size_ == 0)) return false;
+  const std::uint32_t slot = allocate_slot();
+  const Nanos when = r.updated != 0 ? r.updated : now;
+  Order& o = create(r.symbol, r.side, r.type, r.tif, r.price, r.qty, r.client_id, slot, when);
+  const Contribution before = contribution(o);
+  o.status = r.status;
+  if (r.status == OrderStatus::PendingCancel) o.before_cancel = r.filled.is_positive() ? OrderStatus::PartiallyFilled
+                                                                                       : OrderStatus::New;
+  o.filled = r.filled;
+  o.filled_quote = r.filled_quote;
+  o.exchange_cum_qty = r.filled;
+  if (r.status == OrderStatus::Unknown) o.unknown_since = when;
+  o.needs_query = true;
+  update_exposure(o, before);
+  learn_exchange_id(slot, r.exchange_id);
+  ready_ = false;  // nothing trades until reconcile() has asked the exchange about it
+  return true;
 }
 
 void OrderManager::refresh_ready() noexcept {

@@ -8,6 +8,14 @@ Price SymbolPosition::avg_entry() const noexcept {
   return Price::from_raw(static_cast<std::int64_t>(scaled / position.raw()));
 }
 
+namespace {
+// ceil(a * b / kFixedScale) for a, b >= 0.
+std::int64_t ceil_scaled(std::int64_t a, std::int64_t b) noexcept {
+  const Int128 product = static_cast<Int128>(a) * b;
+  return static_cast<std::int64_t>((product + kFixedScale - 1) / kFixedScale);
+}
+}  // namespace
+
 Money SymbolPosition::unrealized_pnl() const noexcept {
   if (!has_mid || position.is_zero()) return Money{};
   return notional(mid, position) - cost;
@@ -200,6 +208,20 @@ void PositionBook::snapshot(Nanos now, PortfolioSnapshot& out) const {
   out.day_pnl = tracker_.initialized() ? tracker_.day_pnl() : Money{};
   out.positions.assign(positions_.begin(), positions_.end());
   out.fees_other.assign(fees_other_.begin(), fees_other_.begin() + static_cast<std::ptrdiff_t>(fee_assets_));
+}
+
+bool PositionBook::restore_position(const Symbol& symbol, Qty position, Price avg_entry, Money realized_pnl) noexcept {
+  SymbolPosition* p = find_mut(symbol);
+  if (p == nullptr) return false;
+  cash_ += p->cost - p->realized_pnl;  // undo a previous restore of the same symbol
+  const std::int64_t pos = position.raw();
+  const std::int64_t magnitude = pos < 0 ? -pos : pos;
+  const std::int64_t cost = pos == 0 ? 0 : ceil_scaled(avg_entry.raw() < 0 ? 0 : avg_entry.raw(), magnitude);
+  p->position = position;
+  p->cost = Money::from_raw(pos < 0 ? -cost : cost);
+  p->realized_pnl = realized_pnl;
+  cash_ += realized_pnl - p->cost;
+  return true;
 }
 
 }  // namespace tb::oms

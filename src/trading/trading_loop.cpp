@@ -452,6 +452,7 @@ void TradingLoop::on_agg_trade(const market::AggTrade& t, Nanos now) {
 void TradingLoop::on_kline(const market::Kline& k, Nanos now) {
   ++counters_.market_events;
   gate_.on_market_heartbeat(now);
+  if (k.closed && observer_ != nullptr) observer_->on_closed_kline(k, now);
   if (k.closed) run_strategy(now, [&](strategy::Strategy& s, strategy::Context& c) { s.on_kline(k, c); });
   venue_.poll(now);
 }
@@ -475,6 +476,7 @@ void TradingLoop::sample_equity(Nanos now) noexcept {
     equity_head_ = (equity_head_ + 1) % equity_capacity_;
   }
   ++equity_count_;
+  if (observer_ != nullptr) observer_->on_equity_sample(sample, book_);
 }
 
 void TradingLoop::on_timer(Nanos now) {

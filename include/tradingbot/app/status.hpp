@@ -3,6 +3,7 @@
 // published only by the trading thread; read through Published<DaemonStatus> by any thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -12,6 +13,7 @@
 #include "tradingbot/config/config.hpp"
 #include "tradingbot/core/clock.hpp"
 #include "tradingbot/core/symbol.hpp"
+#include "tradingbot/store/records.hpp"
 #include "tradingbot/store/stats.hpp"
 #include "tradingbot/trading/trading_loop.hpp"
 
@@ -26,12 +28,27 @@ struct SymbolStatus {
   std::uint64_t gaps = 0;
 };
 
+// What the trading loop handed to the store (app/trading_persistence.hpp), per record kind
+// (index = store::RecordKind). Written on the trading thread.
+struct StoreRecorderStatus {
+  bool active = false;  // a trading loop records into the store
+  std::array<std::uint64_t, store::kRecordKinds> queued{};      // went straight into the ring
+  std::array<std::uint64_t, store::kRecordKinds> overflowed{};  // ring full: parked, still stored
+  std::array<std::uint64_t, store::kRecordKinds> dropped{};     // ring full: sample dropped
+  std::uint64_t equity_skipped = 0;  // samples not stored because of the bounded equity rate
+  std::uint64_t truncated = 0;       // text fields cut to the record's fixed width
+  std::uint64_t restored_positions = 0;  // at start, from the store
+  std::uint64_t restored_orders = 0;
+  std::uint64_t paper_canceled = 0;      // restored open orders closed: the paper venue restarted
+};
+
 // The store (persistence) as /status and /metrics show it: see app/store_service.hpp.
 struct StoreStatus {
   bool running = false;      // the store thread is up
   std::string database;      // "postgresql://bot:***@db/tb", "PG* environment", "none (journal only)"
   std::string run_id;        // this run's row in the runs table
   store::StoreStatsSnapshot stats;
+  StoreRecorderStatus recorder;  // filled by the trading thread's TradingPersistence
 };
 
 // The trading loop: strategy, risk gate, orders, fills, positions and PnL (app/trading_service).

@@ -196,6 +196,38 @@ struct ReconcileReport {
   bool ready = false;  // ready_for_strategy() after this reconciliation
 };
 
+// Sees every change of the bot's orders as it is applied, e.g. to persist it (app's StoreRecorder).
+// Defined here, implemented elsewhere, so oms never depends on who listens (no store, no I/O).
+// Called on the trading thread from inside the order manager's entry points: implementations
+// must not block, must not allocate per call, and must not call back into the order manager.
+class OrderObserver {
+ public:
+  virtual ~OrderObserver() = default;
+  // The order was created (PENDING_NEW, adopted or restored), changed status, or its cumulative
+  // filled quantity grew without a status change. Exactly once per such change.
+  virtual void on_order_changed(const Order& order, Nanos now) noexcept = 0;
+  // A new fill (never a duplicate trade id) was applied to `order` and to the PositionBook
+  // (which already reflects it). on_order_changed for the same report follows.
+  virtual void on_fill_applied(const Order& order, const Fill& fill, Nanos now) noexcept = 0;
+};
+
+// An order known from before a restart (the store's last state of it): restore_order() puts it
+// back as needing reconciliation.
+struct RestoredOrder {
+  ClientOrderId client_id;
+  std::int64_t exchange_id = -1;
+  Symbol symbol;
+  Side side = Side::Buy;
+  OrderType type = OrderType::Limit;
+  TimeInForce tif = TimeInForce::Gtc;
+  Price price;
+  Qty qty;
+  OrderStatus status = OrderStatus::New;  // a live status
+  Qty filled;
+  Money filled_quote;
+  Nanos updated = 0;  // when it was last seen changing (becomes created/updated)
+};
+
 class OrderManager {
  public:
   // Throws std::invalid_argument on a bad config (start-up). gate and book must outlive this.
@@ -203,6 +235,16 @@ class OrderManager {
 
   // Cold path: symbols the manager may trade (must also be known to gate and book).
   bool add_symbol(const Symbol& symbol);
+
+  // Null to stop observing. The observer must outlive the manager or be reset first.
+  void set_observer(OrderObserver* observer) noexcept { observer_ = observer; }
+
+  // Restart recovery (cold path, before the first reconcile): re-creates a live order from its
+  // stored state, marked needs_query; ready_for_strategy() turns false until reconcile() (live:
+  // openOrders + myTrades) resolves it. Its past fills are already in the PositionBook (restored
+  // position), so `filled` is not applied again. False (nothing changed) when the status is not
+  // live, the id is already known, the symbol is not registered or the pool is full.
+  bool restore_order(const RestoredOrder& restored, Nanos now);
 
   // ---- strategy side ----
   [[nodiscard]] SubmitResult submit(const OrderIntent& intent, Nanos now) noexcept;
@@ -306,6 +348,10 @@ class OrderManager {
                   const Asset& commission_asset, bool maker, Nanos time, bool& duplicate) noexcept;
   void make_client_id(std::uint64_t seq, ClientOrderId& out) const noexcept;
   void refresh_ready() noexcept;
+  void notify_order(const Order& o, Nanos now) noexcept {
+    ++order_notifications_;
+    if (observer_ != nullptr) observer_->on_order_changed(o, now);
+  }
 
   OmsConfig config_;
   ClientOrderId prefix_id_;
@@ -326,6 +372,8 @@ class OrderManager {
   std::size_t live_count_ = 0;
   bool ready_ = false;
   OmsCounters counters_;
+  OrderObserver* observer_ = nullptr;
+  std::uint64_t order_notifications_ = 0;  // lets an entry point see whether it already notified
   std::array<std::array<std::uint64_t, kOrderStatusCount>, kOrderStatusCount> illegal_{};
   std::array<IllegalTransitionRecord, kIllegalLog> illegal_log_{};
   std::size_t illegal_log_count_ = 0;

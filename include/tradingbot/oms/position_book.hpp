@@ -102,6 +102,18 @@ class PositionBook {
   // Applies one fill (the order manager has already removed duplicates). Never allocates.
   FillStatus on_fill(const Fill& fill) noexcept;
   void mark(const Symbol& symbol, Price mid) noexcept;
+
+  // Restart recovery (cold path, before any fill of this run). Sets the symbol's position,
+  // average entry and realized PnL from the store's last PositionRecord; position, avg_entry()
+  // and realized_pnl come back exactly. The record has no cost basis, so the cost is rebuilt as
+  // the smallest |cost| whose avg_entry() is exactly `avg_entry` (it differs from the original
+  // by less than |position| * 1e-8 quote units). Cash moves by realized - cost, so that without
+  // a stored balance equity = initial_cash + realized + unrealized (fees paid before the
+  // restart are not in PositionRecord: restore_cash() with the stored quote balance covers
+  // them). Fee and volume totals restart at zero. False if the symbol is not registered.
+  bool restore_position(const Symbol& symbol, Qty position, Price avg_entry, Money realized_pnl) noexcept;
+  // Restart recovery: the quote balance the bot's account had (paper: its last BalanceRecord).
+  void restore_cash(Money cash) noexcept { cash_ = cash; }
   // Price of a fee asset (BNB) in the quote currency, to value fees_other.
   void mark_asset(const Asset& asset, Price price) noexcept;
   // Feeds the peak / drawdown / day tracker with equity() at `now` (wall clock).
@@ -109,6 +121,7 @@ class PositionBook {
 
   [[nodiscard]] const SymbolPosition* find(const Symbol& symbol) const noexcept;
   [[nodiscard]] Qty position(const Symbol& symbol) const noexcept;
+  [[nodiscard]] const Asset& quote() const noexcept { return quote_; }
   [[nodiscard]] Money cash() const noexcept { return cash_; }
   [[nodiscard]] Money initial_cash() const noexcept { return initial_cash_; }
   [[nodiscard]] Money equity() const noexcept;

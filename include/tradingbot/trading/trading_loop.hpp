@@ -102,6 +102,18 @@ struct TradingSnapshot {
   std::uint64_t equity_samples = 0;
 };
 
+// Sees what the loop does that is worth keeping: every order change and fill (through
+// oms::OrderObserver), closed klines, equity samples. The app's StoreRecorder implements it to
+// persist them; trading itself never depends on the store (no libpqxx below app). Same rules
+// as oms::OrderObserver: trading thread, no blocking, no allocation per call.
+class TradingObserver : public oms::OrderObserver {
+ public:
+  // A closed bar (k.closed) the market data delivered, before the strategy sees it.
+  virtual void on_closed_kline(const market::Kline& kline, Nanos now) noexcept = 0;
+  // Every equity sample the loop takes (each equity_sample_period); the observer keeps what it wants.
+  virtual void on_equity_sample(const EquitySample& sample, const oms::PositionBook& book) noexcept = 0;
+};
+
 class TradingLoop final : public market::MarketEventSink, public venue::VenueListener, private strategy::MarketView {
  public:
   // Throws std::invalid_argument on an invalid setup (start-up). `strategy` may be null.
@@ -115,6 +127,12 @@ class TradingLoop final : public market::MarketEventSink, public venue::VenueLis
 
   // Receives one-line alerts (strategy disabled, kill switch, dead-man) for the log. Cold path.
   void set_alert_handler(std::function<void(std::string_view)> handler) { alert_ = std::move(handler); }
+  // Null to stop observing; the observer must outlive the loop or be reset first. Also installs
+  // it as the order manager's observer.
+  void set_observer(TradingObserver* observer) noexcept {
+    observer_ = observer;
+    oms_.set_observer(observer);
+  }
 
   // Paper/replay: nothing to reconcile, the order manager is ready at once. Live: the gateway
   // calls order_manager().reconcile() with the exchange's view instead.
@@ -233,6 +251,7 @@ class TradingLoop final : public market::MarketEventSink, public venue::VenueLis
   std::uint64_t equity_count_ = 0;
   TradingCounters counters_;
   std::function<void(std::string_view)> alert_;
+  TradingObserver* observer_ = nullptr;
 };
 
 }  // namespace tb::trading

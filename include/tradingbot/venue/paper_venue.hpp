@@ -77,6 +77,16 @@ class PaperVenue final : public Venue {
   // trade, its plain trades are ignored so no volume is counted twice.
   void on_trade(const Symbol& symbol, Price price, Qty qty, bool buyer_is_maker, bool aggregated, Nanos now) noexcept;
 
+  // Exchange order ids and trade ids count up from 1 (deterministic replay). A daemon restart
+  // must not reuse the ids of the previous run's fills, because the store keeps fills unique
+  // by (symbol, trade id) and would drop the new ones as duplicates: the daemon raises the
+  // next ids to at least these floors before the first order (see app/trading_persistence).
+  void raise_id_floors(std::int64_t next_order_id, std::int64_t next_trade_id) noexcept {
+    if (next_order_id > next_order_id_) next_order_id_ = next_order_id;
+    if (next_trade_id > next_trade_id_) next_trade_id_ = next_trade_id;
+  }
+  [[nodiscard]] std::int64_t next_trade_id() const noexcept { return next_trade_id_; }
+
   [[nodiscard]] const PaperVenueStats& stats() const noexcept { return stats_; }
   [[nodiscard]] std::size_t resting_orders() const noexcept;
   // Queue ahead of a resting order (tests, /status); nullopt when not resting.
