@@ -10,151 +10,10 @@
 
 #include <toml++/toml.h>
 
+#include "tradingbot/config/table_reader.hpp"
+
 namespace tb::config {
 namespace {
-
-// Thrown only inside this file while validating; parse_config turns it into a Result.
-struct ConfigError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-std::string render(const toml::node& node) {
-  std::ostringstream out;
-  node.visit([&out](const auto& value) { out << value; });
-  return out.str();
-}
-
-[[noreturn]] void fail(std::string_view key, const toml::node* node, std::string_view reason) {
-  std::string message(key);
-  if (node != nullptr) message += " = " + render(*node);
-  message += ": ";
-  message += reason;
-  throw ConfigError(message);
-}
-
-// Reads the keys of one [section], remembering which ones it consumed so that finish() can
-// reject everything it does not know.
-class Section {
- public:
-  Section(const toml::table& root, std::string name) : name_(std::move(name)) {
-    const toml::node* node = root.get(name_);
-    if (node == nullptr) return;
-    table_ = node->as_table();
-    if (table_ == nullptr) fail(name_, node, "expected a table ([" + name_ + "])");
-  }
-
-  void string(std::string_view key, std::string& out,
-              const std::function<std::string(const std::string&)>& check = {}) {
-    const toml::node* node = take(key);
-    if (node == nullptr) return;
-    const auto* value = node->as_string();
-    if (value == nullptr) fail(full(key), node, "expected a string");
-    if (check) {
-      if (std::string why = check(value->get()); !why.empty()) fail(full(key), node, why);
-    }
-    out = value->get();
-  }
-
-  void integer(std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max) {
-    const toml::node* node = take(key);
-    if (node == nullptr) return;
-    const auto* value = node->as_integer();
-    if (value == nullptr) fail(full(key), node, "expected an integer");
-    if (value->get() < min || value->get() > max) {
-      fail(full(key), node, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    }
-    out = value->get();
-  }
-
-  void string_list(std::string_view key, std::vector<std::string>& out, bool allow_empty,
-                   const std::function<std::string(const std::string&)>& check) {
-    const toml::node* node = take(key);
-    if (node == nullptr) return;
-    const auto* array = node->as_array();
-    if (array == nullptr) fail(full(key), node, "expected an array of strings");
-    if (array->empty() && !allow_empty) fail(full(key), node, "must not be empty");
-    std::vector<std::string> values;
-    for (const toml::node& element : *array) {
-      const auto* text = element.as_string();
-      if (text == nullptr) fail(full(key), node, "expected an array of strings");
-      if (std::string why = check(text->get()); !why.empty()) {
-        fail(full(key), node, "\"" + text->get() + "\" " + why);
-      }
-      if (std::find(values.begin(), values.end(), text->get()) != values.end()) {
-        fail(full(key), node, "\"" + text->get() + "\" is listed twice");
-      }
-      values.push_back(text->get());
-    }
-    out = std::move(values);
-  }
-
-  // A decimal string ("0.001") into an exact fixed-point value, never through double.
-  template <class Tag>
-  void decimal(std::string_view key, Fixed<Tag>& out, bool allow_zero = true) {
-    const toml::node* node = take(key);
-    if (node == nullptr) return;
-    const auto* value = node->as_string();
-    if (value == nullptr) fail(full(key), node, "expected a decimal string such as \"0.001\"");
-    const auto parsed = Fixed<Tag>::parse(value->get());
-    if (!parsed) fail(full(key), node, "is not a decimal number with at most 8 fractional digits");
-    if (parsed->is_negative()) fail(full(key), node, "must not be negative");
-    if (!allow_zero && parsed->is_zero()) fail(full(key), node, "must be positive");
-    out = *parsed;
-  }
-
-  void boolean(std::string_view key, bool& out) {
-    const toml::node* node = take(key);
-    if (node == nullptr) return;
-    const auto* value = node->as_boolean();
-    if (value == nullptr) fail(full(key), node, "expected true or false");
-    out = value->get();
-  }
-
-  // A nested [section.child] table, read by its own Section; consumed here so finish() accepts it.
-  [[nodiscard]] Section child(std::string_view key) {
-    const toml::node* node = take(key);
-    if (node != nullptr && node->as_table() == nullptr) fail(full(key), node, "expected a table");
-    return Section(node != nullptr ? node->as_table() : nullptr, full(key));
-  }
-
-  template <class Enum>
-  void choice(std::string_view key, Enum& out, std::initializer_list<std::pair<std::string_view, Enum>> options) {
-    std::string text;
-    std::string allowed;
-    for (const auto& [name, value] : options) allowed += (allowed.empty() ? "" : ", ") + std::string(name);
-    string(key, text, [&](const std::string& v) {
-      for (const auto& [name, value] : options) {
-        if (v == name) return std::string();
-      }
-      return "must be one of: " + allowed;
-    });
-    for (const auto& [name, value] : options) {
-      if (text == name) out = value;
-    }
-  }
-
-  // Rejects keys nobody asked for: a misspelt key must not silently keep its default.
-  void finish() const {
-    if (table_ == nullptr) return;
-    for (const auto& [key, node] : *table_) {
-      if (consumed_.count(std::string(key.str())) == 0) fail(full(key.str()), nullptr, "unknown key");
-    }
-  }
-
-  [[nodiscard]] std::string full(std::string_view key) const { return name_ + "." + std::string(key); }
-
- private:
-  const toml::node* take(std::string_view key) {
-    consumed_.insert(std::string(key));
-    return table_ == nullptr ? nullptr : table_->get(key);
-  }
-
-  Section(const toml::table* table, std::string name) : name_(std::move(name)), table_(table) {}
-
-  std::string name_;
-  const toml::table* table_ = nullptr;
-  std::set<std::string> consumed_;
-};
 
 std::string check_url(std::string_view url, std::initializer_list<std::string_view> schemes, Endpoint& out) {
   auto parsed = parse_endpoint(url, schemes);
@@ -189,14 +48,14 @@ std::string check_postgres_url(const std::string& url) {
 Config build(const toml::table& root, std::string_view source_name) {
   Config cfg;
   cfg.source = std::string(source_name);
-  static const std::set<std::string, std::less<>> kSections = {"exchange", "market", "http", "trading",
+  static const std::set<std::string, std::less<>> kTableReaders = {"exchange", "market", "http", "trading",
                                                                     "strategy", "risk", "log", "store"};
   for (const auto& [key, node] : root) {
-    if (kSections.count(key.str()) == 0) fail(key.str(), nullptr, "unknown section or key");
+    if (kTableReaders.count(key.str()) == 0) fail(key.str(), nullptr, "unknown section or key");
   }
 
   {
-    Section s(root, "exchange");
+    TableReader s(root, "exchange");
     std::string url;
     s.string("rest_url", url, [&](const std::string& v) { return check_url(v, {"https"}, cfg.exchange.rest); });
     s.string("ws_url", url, [&](const std::string& v) { return check_url(v, {"wss"}, cfg.exchange.ws); });
@@ -210,7 +69,7 @@ Config build(const toml::table& root, std::string_view source_name) {
     s.finish();
   }
   {
-    Section s(root, "market");
+    TableReader s(root, "market");
     std::vector<std::string> symbols;
     bool symbols_given = false;
     s.string_list("symbols", symbols, false, [&](const std::string& v) -> std::string {
@@ -237,7 +96,7 @@ Config build(const toml::table& root, std::string_view source_name) {
     }
   }
   {
-    Section s(root, "http");
+    TableReader s(root, "http");
     s.string("listen", cfg.http.listen, [&](const std::string& v) -> std::string {
       auto parsed = parse_host_port(v);
       if (!parsed) return parsed.error().message;
@@ -253,7 +112,7 @@ Config build(const toml::table& root, std::string_view source_name) {
     s.finish();
   }
   {
-    Section s(root, "trading");
+    TableReader s(root, "trading");
     s.choice("mode", cfg.trading.mode,
              {{"off", TradingMode::Off}, {"paper", TradingMode::Paper}, {"live", TradingMode::Live}});
     s.string("quote_asset", cfg.trading.quote_asset, [](const std::string& v) -> std::string {
@@ -269,7 +128,7 @@ Config build(const toml::table& root, std::string_view source_name) {
     s.finish();
   }
   {
-    Section s(root, "strategy");
+    TableReader s(root, "strategy");
     auto& st = cfg.strategy;
     s.string("name", st.name, [](const std::string& v) -> std::string {
       return v.empty() || v == "market_maker" || v == "ema_trend" ? std::string()
@@ -288,7 +147,7 @@ Config build(const toml::table& root, std::string_view source_name) {
     if (st.symbols.empty()) st.symbols = cfg.market.symbols;
     s.integer("timer_ms", st.timer_ms, 1, 60'000);
     {
-      Section mm = s.child("market_maker");
+      TableReader mm = s.child("market_maker");
       mm.decimal("order_qty", st.market_maker.order_qty, false);
       mm.decimal("max_position", st.market_maker.max_position, false);
       mm.integer("half_spread_bps", st.market_maker.half_spread_bps, 1, 5'000);
@@ -302,7 +161,7 @@ Config build(const toml::table& root, std::string_view source_name) {
       }
     }
     {
-      Section et = s.child("ema_trend");
+      TableReader et = s.child("ema_trend");
       et.integer("fast_period", st.ema_trend.fast_period, 1, 10'000);
       et.integer("slow_period", st.ema_trend.slow_period, 2, 10'000);
       et.decimal("order_qty", st.ema_trend.order_qty, false);
@@ -319,7 +178,7 @@ Config build(const toml::table& root, std::string_view source_name) {
     s.finish();
   }
   {
-    Section s(root, "risk");
+    TableReader s(root, "risk");
     auto& r = cfg.risk;
     s.decimal("max_order_notional", r.max_order_notional, false);
     s.decimal("max_order_qty", r.max_order_qty);
@@ -342,7 +201,7 @@ Config build(const toml::table& root, std::string_view source_name) {
     s.finish();
   }
   {
-    Section s(root, "log");
+    TableReader s(root, "log");
     s.string("level", cfg.log.level, [](const std::string& v) -> std::string {
       static const std::set<std::string, std::less<>> kLevels = {"trace", "debug", "info", "warn",
                                                                   "error", "critical", "off"};
@@ -355,7 +214,7 @@ Config build(const toml::table& root, std::string_view source_name) {
     s.finish();
   }
   {
-    Section s(root, "store");
+    TableReader s(root, "store");
     // Not through the string() check: its error would print the value, password included.
     s.string("postgres_url", cfg.store.postgres_url);
     if (std::string why = check_postgres_url(cfg.store.postgres_url); !why.empty()) {

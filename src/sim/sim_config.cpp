@@ -8,91 +8,16 @@
 
 #include <toml++/toml.h>
 
+#include "tradingbot/config/table_reader.hpp"
+
 namespace tb::sim {
 namespace {
 
-// Thrown only inside this file while validating; parse_sim_config turns it into a Result.
-struct SimConfigError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-std::string render(const toml::node& node) {
-  std::ostringstream out;
-  node.visit([&out](const auto& value) { out << value; });
-  return out.str();
-}
-
-[[noreturn]] void fail(std::string_view key, const toml::node* node, std::string_view reason) {
-  std::string message(key);
-  if (node != nullptr) message += " = " + render(*node);
-  message += ": ";
-  message += reason;
-  throw SimConfigError(message);
-}
-
-// The keys of one table, remembering which were consumed so finish() rejects the rest.
-class Table {
- public:
-  Table(const toml::table* table, std::string name) : table_(table), name_(std::move(name)) {}
-
-  void string(std::string_view key, std::string& out, const std::function<std::string(const std::string&)>& check = {}) {
-    const toml::node* node = take(key);
-    if (node == nullptr) return;
-    const auto* value = node->as_string();
-    if (value == nullptr) fail(full(key), node, "expected a string");
-    if (check) {
-      if (std::string why = check(value->get()); !why.empty()) fail(full(key), node, why);
-    }
-    out = value->get();
-  }
-
-  void integer(std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max) {
-    const toml::node* node = take(key);
-    if (node == nullptr) return;
-    const auto* value = node->as_integer();
-    if (value == nullptr) fail(full(key), node, "expected an integer");
-    if (value->get() < min || value->get() > max) {
-      fail(full(key), node, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    }
-    out = value->get();
-  }
-
-  // A decimal string ("0.01"), parsed exactly; `positive` rejects zero.
-  template <class Tag>
-  void decimal(std::string_view key, Fixed<Tag>& out, bool positive) {
-    const toml::node* node = take(key);
-    if (node == nullptr) return;
-    const auto* value = node->as_string();
-    if (value == nullptr) fail(full(key), node, "expected a decimal string such as \"0.01\"");
-    Fixed<Tag> parsed;
-    if (!Fixed<Tag>::parse(value->get(), parsed)) {
-      fail(full(key), node, "is not a decimal with at most 8 fractional digits");
-    }
-    if (parsed.is_negative() || (positive && parsed.is_zero())) {
-      fail(full(key), node, positive ? "must be greater than zero" : "must not be negative");
-    }
-    out = parsed;
-  }
-
-  const toml::node* take(std::string_view key) {
-    consumed_.insert(std::string(key));
-    return table_ == nullptr ? nullptr : table_->get(key);
-  }
-
-  void finish() const {
-    if (table_ == nullptr) return;
-    for (const auto& [key, node] : *table_) {
-      if (consumed_.count(std::string(key.str())) == 0) fail(full(key.str()), &node, "unknown key");
-    }
-  }
-
-  [[nodiscard]] std::string full(std::string_view key) const { return name_ + "." + std::string(key); }
-
- private:
-  const toml::table* table_;
-  std::string name_;
-  std::set<std::string> consumed_;
-};
+using config::ConfigError;
+using config::fail;
+// Positive (zero rejected) or merely non-negative, for TableReader::decimal's allow_zero.
+constexpr bool kPositive = false;
+constexpr bool kNonNegative = true;
 
 std::string check_asset(const std::string& asset) {
   if (asset.empty() || asset.size() > 20) return "must be 1-20 upper-case letters or digits";
@@ -105,7 +30,7 @@ std::string check_asset(const std::string& asset) {
 SimSymbolConfig read_symbol(const toml::node& node, const std::string& name) {
   const auto* table = node.as_table();
   if (table == nullptr) fail(name, &node, "expected a table ([[sim.symbols]])");
-  Table t(table, name);
+  config::TableReader t(table, name);
   SimSymbolConfig s;
   std::string symbol_text;
   t.string("symbol", symbol_text, [](const std::string& v) -> std::string {
@@ -122,15 +47,15 @@ SimSymbolConfig read_symbol(const toml::node& node, const std::string& name) {
   if (s.base_asset + s.quote_asset != symbol_text) {
     fail(t.full("quote_asset"), nullptr, "base_asset + quote_asset must spell the symbol (" + symbol_text + ")");
   }
-  t.decimal("tick_size", s.tick_size, true);
-  t.decimal("min_price", s.min_price, false);
-  t.decimal("max_price", s.max_price, false);
-  t.decimal("step_size", s.step_size, true);
-  t.decimal("min_qty", s.min_qty, false);
-  t.decimal("max_qty", s.max_qty, false);
-  t.decimal("min_notional", s.min_notional, false);
-  t.decimal("start_price", s.start_price, true);
-  t.decimal("typical_qty", s.typical_qty, true);
+  t.decimal("tick_size", s.tick_size, kPositive);
+  t.decimal("min_price", s.min_price, kNonNegative);
+  t.decimal("max_price", s.max_price, kNonNegative);
+  t.decimal("step_size", s.step_size, kPositive);
+  t.decimal("min_qty", s.min_qty, kNonNegative);
+  t.decimal("max_qty", s.max_qty, kNonNegative);
+  t.decimal("min_notional", s.min_notional, kNonNegative);
+  t.decimal("start_price", s.start_price, kPositive);
+  t.decimal("typical_qty", s.typical_qty, kPositive);
   t.integer("volatility_bps", s.volatility_bps, 0, 10'000);
   t.integer("orders_per_s", s.orders_per_s, 0, 100'000);
   t.integer("max_agent_orders", s.max_agent_orders, 10, 1'000'000);
@@ -145,7 +70,7 @@ SimSymbolConfig read_symbol(const toml::node& node, const std::string& name) {
 SimApiKeyConfig read_key(const toml::node& node, const std::string& name) {
   const auto* table = node.as_table();
   if (table == nullptr) fail(name, &node, "expected a table ([[sim.api_keys]])");
-  Table t(table, name);
+  config::TableReader t(table, name);
   SimApiKeyConfig k;
   t.string("api_key", k.api_key, [](const std::string& v) -> std::string {
     if (v.empty() || v.size() > 128) return "must be 1-128 characters";
@@ -167,12 +92,12 @@ SimApiKeyConfig read_key(const toml::node& node, const std::string& name) {
   if (const toml::node* balances = t.take("balances")) {
     const auto* bt = balances->as_table();
     if (bt == nullptr) fail(t.full("balances"), balances, "expected a table such as { USDT = \"10000\" }");
-    Table b(bt, t.full("balances"));
+    config::TableReader b(bt, t.full("balances"));
     for (const auto& [asset, value] : *bt) {
       const std::string asset_name(asset.str());
       if (std::string why = check_asset(asset_name); !why.empty()) fail(b.full(asset_name), &value, why);
       Money amount;
-      b.decimal(asset_name, amount, false);
+      b.decimal(asset_name, amount, kNonNegative);
       k.balances[asset_name] = amount;
     }
     b.finish();
@@ -189,7 +114,7 @@ SimConfig build(const toml::table& root, std::string source) {
   }
   const toml::node* sim_node = root.get("sim");
   if (sim_node == nullptr || sim_node->as_table() == nullptr) fail("sim", sim_node, "a [sim] table is required");
-  Table t(sim_node->as_table(), "sim");
+  config::TableReader t(sim_node->as_table(), "sim");
   std::string listen = "127.0.0.1:0";
   t.string("listen", listen, [&](const std::string& v) -> std::string {
     const auto colon = v.rfind(':');
@@ -276,7 +201,7 @@ Result<SimConfig> parse_sim_config(std::string_view toml_text, std::string sourc
     std::ostringstream out;
     out << source << ":" << e.source().begin.line << ": " << e.description();
     return Error{out.str()};
-  } catch (const SimConfigError& e) {
+  } catch (const ConfigError& e) {
     return Error{source + ": " + e.what()};
   }
 }

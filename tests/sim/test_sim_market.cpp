@@ -80,7 +80,7 @@ TEST_CASE("sim config: unknown keys and bad values are errors naming key, value 
   auto bad_tick = tb::sim::parse_sim_config(
       "[sim]\n[[sim.symbols]]\nsymbol = \"BTCUSDT\"\nbase_asset = \"BTC\"\nquote_asset = \"USDT\"\ntick_size = \"1e-2\"\n", "cfg.toml");
   REQUIRE_FALSE(bad_tick.ok());
-  CHECK(bad_tick.error().message == "cfg.toml: sim.symbols[0].tick_size = '1e-2': is not a decimal with at most 8 fractional digits");
+  CHECK(bad_tick.error().message == "cfg.toml: sim.symbols[0].tick_size = '1e-2': is not a decimal number with at most 8 fractional digits");
 
   auto bad_port = tb::sim::parse_sim_config("[sim]\nlisten = \"127.0.0.1:99999\"\n", "cfg.toml");
   REQUIRE_FALSE(bad_port.ok());
