@@ -100,11 +100,6 @@ std::map<std::string, Position> positions_of(const oms::PositionBook& b) {
   return out;
 }
 
-std::int64_t scalar(const std::string& conninfo, const std::string& sql) {
-  pqxx::connection conn(conninfo);
-  pqxx::read_transaction tx(conn);
-  return tx.exec(sql)[0][0].as<std::int64_t>();
-}
 
 }  // namespace
 
@@ -178,7 +173,7 @@ TEST_CASE("paper trading is recorded exactly once and restored after a restart",
   CHECK(before.at("BTCUSDT").realized != Money{});  // something to restore
 
   // Every fill exactly once, keyed by its trade id; every order change exactly once.
-  CHECK(scalar(db, "SELECT count(*) FROM fills") == static_cast<std::int64_t>(trade_ids.size()));
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM fills") == static_cast<std::int64_t>(trade_ids.size()));
   CHECK(std::set<std::int64_t>(trade_ids.begin(), trade_ids.end()).size() == trade_ids.size());
   {
     pqxx::connection conn(db);
@@ -228,9 +223,9 @@ TEST_CASE("paper trading is recorded exactly once and restored after a restart",
     st->stop();
   }
   // The previous run's open paper orders are closed in the store, with the reason.
-  CHECK(scalar(db, "SELECT count(*) FROM orders WHERE status = 'CANCELED' AND reason = 'paper venue restarted'") ==
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM orders WHERE status = 'CANCELED' AND reason = 'paper venue restarted'") ==
         static_cast<std::int64_t>(open_at_end.size()));
-  CHECK(scalar(db, "SELECT count(*) FROM order_state WHERE status NOT IN ('FILLED','CANCELED','REJECTED','EXPIRED',"
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM order_state WHERE status NOT IN ('FILLED','CANCELED','REJECTED','EXPIRED',"
                    "'EXPIRED_IN_MATCH')") == 0);
 }
 

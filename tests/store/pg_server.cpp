@@ -160,4 +160,16 @@ std::string PgServer::create_database(const std::string& prefix) {
   return conninfo(name);
 }
 
+std::int64_t query_int(const std::string& conninfo, const std::string& sql) {
+  pqxx::connection conn(conninfo);
+  pqxx::read_transaction tx(conn);
+  return tx.exec(sql)[0][0].as<std::int64_t>();
+}
+
+std::string query_text(const std::string& conninfo, const std::string& sql) {
+  pqxx::connection conn(conninfo);
+  pqxx::read_transaction tx(conn);
+  return tx.exec(sql)[0][0].as<std::string>();
+}
+
 }  // namespace tb::test

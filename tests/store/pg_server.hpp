@@ -50,4 +50,9 @@ class PgServer {
   std::string error_;
 };
 
+// One value from a one-row query on its own connection, for assertions about what reached the
+// database.
+std::int64_t query_int(const std::string& conninfo, const std::string& sql);
+std::string query_text(const std::string& conninfo, const std::string& sql);
+
 }  // namespace tb::test

@@ -25,11 +25,6 @@ using tb::test::TempDir;
 
 namespace {
 
-std::int64_t scalar(const std::string& conninfo, const std::string& sql) {
-  pqxx::connection conn(conninfo);
-  pqxx::read_transaction tx(conn);
-  return tx.exec(sql)[0][0].as<std::int64_t>();
-}
 
 StoreOptions options_for(const TempDir& dir, const std::string& conninfo) {
   StoreOptions o;
@@ -147,15 +142,15 @@ TEST_CASE("SIGKILL of a store writing to PostgreSQL: every acknowledged fill is 
   const auto s = store.snapshot();
   store.stop();
 
-  const std::int64_t fills = scalar(db, "SELECT count(*) FROM fills");
+  const std::int64_t fills = tb::test::query_int(db, "SELECT count(*) FROM fills");
   CHECK(fills >= acked);
-  CHECK(scalar(db, "SELECT count(*) FROM fills WHERE trade_id <= " + std::to_string(acked)) == acked);
-  CHECK(scalar(db, "SELECT count(DISTINCT trade_id) FROM fills") == fills);
-  CHECK(scalar(db, "SELECT max(trade_id) FROM fills") == fills);  // no gap: journal order kept
-  CHECK(scalar(db, "SELECT count(*) FROM fills") == state.value().last_fills[0].trade_id);
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM fills WHERE trade_id <= " + std::to_string(acked)) == acked);
+  CHECK(tb::test::query_int(db, "SELECT count(DISTINCT trade_id) FROM fills") == fills);
+  CHECK(tb::test::query_int(db, "SELECT max(trade_id) FROM fills") == fills);  // no gap: journal order kept
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM fills") == state.value().last_fills[0].trade_id);
   // Orders have no unique key: equal counts prove each record was committed exactly once.
-  CHECK(scalar(db, "SELECT count(*) FROM orders") == scalar(db, "SELECT count(DISTINCT client_order_id) FROM orders"));
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM orders") == tb::test::query_int(db, "SELECT count(DISTINCT client_order_id) FROM orders"));
   // Every journaled record is in the database: fills + orders == the journal's last sequence.
-  CHECK(static_cast<std::uint64_t>(fills + scalar(db, "SELECT count(*) FROM orders")) == s.journal_seq);
+  CHECK(static_cast<std::uint64_t>(fills + tb::test::query_int(db, "SELECT count(*) FROM orders")) == s.journal_seq);
   CHECK(s.db_seq == s.journal_seq);
 }

@@ -15,16 +15,6 @@ using tb::test::TempDir;
 
 namespace {
 
-std::int64_t scalar(const std::string& conninfo, const std::string& sql) {
-  pqxx::connection conn(conninfo);
-  pqxx::read_transaction tx(conn);
-  return tx.exec(sql)[0][0].as<std::int64_t>();
-}
-std::string text(const std::string& conninfo, const std::string& sql) {
-  pqxx::connection conn(conninfo);
-  pqxx::read_transaction tx(conn);
-  return tx.exec(sql)[0][0].as<std::string>();
-}
 
 StoreOptions db_options(const TempDir& dir, const std::string& conninfo) {
   StoreOptions o;
@@ -108,23 +98,23 @@ TEST_CASE("store: every record kind lands in its table, batched, with exact deci
   CHECK(s.lag_records() == 0);
   CHECK(s.db_seq == s.journal_seq);
 
-  CHECK(scalar(db, "SELECT count(*) FROM fills") == 5000);
-  CHECK(text(db, "SELECT price::text FROM fills WHERE trade_id = 7") == "61837.63000000");
-  CHECK(text(db, "SELECT quote_qty::text FROM fills WHERE trade_id = 7") == "7.63385542");
-  CHECK(text(db, "SELECT to_char(trade_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') FROM fills "
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM fills") == 5000);
+  CHECK(tb::test::query_text(db, "SELECT price::text FROM fills WHERE trade_id = 7") == "61837.63000000");
+  CHECK(tb::test::query_text(db, "SELECT quote_qty::text FROM fills WHERE trade_id = 7") == "7.63385542");
+  CHECK(tb::test::query_text(db, "SELECT to_char(trade_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') FROM fills "
                  "WHERE trade_id = 7") == "2025-11-13 02:13:20.000007");
-  CHECK(scalar(db, "SELECT count(*) FROM orders WHERE client_order_id = 'o-1'") == 3);
-  CHECK(text(db, "SELECT status FROM order_state WHERE client_order_id = 'o-1'") == "PARTIALLY_FILLED");
-  CHECK(scalar(db, "SELECT exchange_order_id FROM order_state WHERE client_order_id = 'o-1'") == 777);
-  CHECK(scalar(db, "SELECT count(*) FROM open_orders") == 1);
-  CHECK(text(db, "SELECT realized_pnl::text FROM positions WHERE symbol = 'BTCUSDT'") == "-12.34567891");
-  CHECK(text(db, "SELECT locked::text FROM balances WHERE asset = 'USDT'") == "0.00000001");
-  CHECK(text(db, "SELECT equity::text FROM equity_samples") == "10250.12345678");
-  CHECK(scalar(db, "SELECT count(*) FROM klines WHERE trades = 12") == 1);
-  CHECK(scalar(db, "SELECT count(*) FROM klines_default") == 0);  // landed in a monthly partition
-  CHECK(text(db, "SELECT stop_detail FROM runs WHERE run_id = 'run-1' AND stopped_at IS NOT NULL") == "SIGTERM");
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM orders WHERE client_order_id = 'o-1'") == 3);
+  CHECK(tb::test::query_text(db, "SELECT status FROM order_state WHERE client_order_id = 'o-1'") == "PARTIALLY_FILLED");
+  CHECK(tb::test::query_int(db, "SELECT exchange_order_id FROM order_state WHERE client_order_id = 'o-1'") == 777);
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM open_orders") == 1);
+  CHECK(tb::test::query_text(db, "SELECT realized_pnl::text FROM positions WHERE symbol = 'BTCUSDT'") == "-12.34567891");
+  CHECK(tb::test::query_text(db, "SELECT locked::text FROM balances WHERE asset = 'USDT'") == "0.00000001");
+  CHECK(tb::test::query_text(db, "SELECT equity::text FROM equity_samples") == "10250.12345678");
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM klines WHERE trades = 12") == 1);
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM klines_default") == 0);  // landed in a monthly partition
+  CHECK(tb::test::query_text(db, "SELECT stop_detail FROM runs WHERE run_id = 'run-1' AND stopped_at IS NOT NULL") == "SIGTERM");
   // Batched: far fewer transactions than records (batch_size 500).
-  CHECK(scalar(db, "SELECT applied_seq FROM store_progress") == 5009);
+  CHECK(tb::test::query_int(db, "SELECT applied_seq FROM store_progress") == 5009);
   store->stop();
 }
 
@@ -140,8 +130,8 @@ TEST_CASE("store: duplicate fills are stored once", "[store][db]") {
   for (int i = 1; i <= 100; ++i) enqueue(*store, make_fill(i));  // a later replay of all of them
   enqueue(*store, make_fill(1, "ETHUSDT"));                       // same id, other symbol: a new trade
   REQUIRE(store->wait_idle(std::chrono::seconds(20)));
-  CHECK(scalar(db, "SELECT count(*) FROM fills") == 101);
-  CHECK(scalar(db, "SELECT count(*) FROM fills WHERE symbol = 'BTCUSDT'") == 100);
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM fills") == 101);
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM fills WHERE symbol = 'BTCUSDT'") == 100);
   CHECK(store->snapshot().db_written == 202);
   store->stop();
 }
@@ -189,10 +179,10 @@ TEST_CASE("store: database stopped mid-run, then back: every record present exac
   CHECK(up.db_up);
   CHECK(up.backfilled > 0);
   CHECK(up.lag_records() == 0);
-  CHECK(scalar(db, "SELECT count(*) FROM fills") == 3000);
-  CHECK(scalar(db, "SELECT count(DISTINCT trade_id) FROM fills") == 3000);
-  CHECK(scalar(db, "SELECT count(*) FROM orders") == orders);  // no unique key: proves exactly once
-  CHECK(scalar(db, "SELECT count(*) FROM order_state") == orders);
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM fills") == 3000);
+  CHECK(tb::test::query_int(db, "SELECT count(DISTINCT trade_id) FROM fills") == 3000);
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM orders") == orders);  // no unique key: proves exactly once
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM order_state") == orders);
   store->stop();
 }
 
@@ -225,8 +215,8 @@ TEST_CASE("store: records journaled while the database was down are backfilled b
   CHECK(state.value().last_fills[0].trade_id == 700);
   store->start();
   REQUIRE(store->wait_idle(std::chrono::seconds(30)));
-  CHECK(scalar(db, "SELECT count(*) FROM fills") == 700);
-  CHECK(scalar(db, "SELECT count(*) FROM orders") == 1);
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM fills") == 700);
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM orders") == 1);
   store->stop();
 }
 
@@ -246,7 +236,7 @@ TEST_CASE("store: starting with the database down journals, then connects, migra
   REQUIRE(eventually([&] { return store->snapshot().journaled == 300; }));
   REQUIRE(pg.start());
   REQUIRE(store->wait_idle(std::chrono::seconds(30)));
-  CHECK(scalar(db, "SELECT count(*) FROM fills") == 300);
-  CHECK(scalar(db, "SELECT max(version) FROM schema_migrations") == latest_schema_version());
+  CHECK(tb::test::query_int(db, "SELECT count(*) FROM fills") == 300);
+  CHECK(tb::test::query_int(db, "SELECT max(version) FROM schema_migrations") == latest_schema_version());
   store->stop();
 }
