@@ -283,6 +283,8 @@ TEST_CASE("sim: gateway order over the WS API, partially filled, replaced, cance
   REQUIRE(run_until(rig.ioc, [&] { return rig.status_of(crossing) == oms::OrderStatus::Canceled; }, 5s));
   CHECK(rig.om.live_orders() == 0);
   CHECK(rig.om.counters().illegal_transitions == 0);
+  for (const auto& e : rig.events.events) UNSCOPED_INFO(to_string(e.kind) << " " << e.client_id.view());
+  CHECK(rig.events.count(GatewayEventKind::Canceled) >= 3);
 }
 
 TEST_CASE("sim: gateway order over REST when the WS API is not preferred", "[exchange][sim][gateway]") {
