@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <deque>
 #include <fstream>
 #include <sstream>
 
@@ -142,6 +143,20 @@ struct SimAccounts::Impl {
   SimMarket& market;
   std::vector<Account> accounts;
   std::map<std::pair<std::size_t, book::OrderId>, Order> orders;
+  // Every fill of every account, oldest first, for GET /api/v3/myTrades (reconciliation after a
+  // restart or a user-data gap). Bounded: the oldest records go first beyond kMaxTradeLog.
+  struct TradeRecord {
+    std::size_t account;
+    std::size_t symbol;
+    std::uint64_t trade_id;
+    book::OrderId order_id;
+    std::int64_t price, qty, quote, commission;
+    std::string commission_asset;
+    std::int64_t time;
+    bool buyer, maker;
+  };
+  static constexpr std::size_t kMaxTradeLog = 100'000;
+  std::deque<TradeRecord> trade_log;
   std::optional<Pending> pending;
   std::int64_t now_ms = 0;
   std::uint64_t generated_ids = 0;
@@ -350,6 +365,7 @@ std::optional<std::int64_t> SimAccounts::weight_of(http::verb method, std::strin
   if (path == "/api/v3/order/test" && method == http::verb::post) return find_param(params, "computeCommissionRates") ? 20 : 1;
   if (path == "/api/v3/openOrders" && method == http::verb::get) return find_param(params, "symbol") ? 6 : 80;
   if (path == "/api/v3/account" && method == http::verb::get) return 20;
+  if (path == "/api/v3/myTrades" && method == http::verb::get) return find_param(params, "orderId") ? 5 : 20;
   return std::nullopt;
 }
 
@@ -495,6 +511,62 @@ SimReply SimAccounts::execute(std::size_t account_index, http::verb method, std:
   const auto index = symbol_index(error);
   if (!index) return error;
   const SimSymbolConfig& sym = s.market.symbol_config(*index);
+
+  // GET /api/v3/myTrades?symbol&orderId&startTime&endTime&fromId&limit (default 500, max 1000):
+  // the account's trades on `symbol`, oldest first. With fromId: trades with id >= fromId.
+  if (path == "/api/v3/myTrades") {
+    std::int64_t limit = 500;
+    std::int64_t start = 0;
+    std::int64_t end = INT64_MAX;
+    std::int64_t from_id = -1;
+    std::int64_t order_id = -1;
+    if (const std::string* t = find_param(params, "limit")) {
+      if (!parse_uint(*t, limit)) return fail(400, -1100, "Illegal characters found in parameter 'limit'.");
+      limit = std::clamp<std::int64_t>(limit, 1, 1000);
+    }
+    if (const std::string* t = find_param(params, "startTime"); t != nullptr && !parse_uint(*t, start))
+      return fail(400, -1100, "Illegal characters found in parameter 'startTime'.");
+    if (const std::string* t = find_param(params, "endTime"); t != nullptr && !parse_uint(*t, end))
+      return fail(400, -1100, "Illegal characters found in parameter 'endTime'.");
+    if (const std::string* t = find_param(params, "fromId"); t != nullptr && !parse_uint(*t, from_id))
+      return fail(400, -1100, "Illegal characters found in parameter 'fromId'.");
+    if (const std::string* t = find_param(params, "orderId"); t != nullptr && !parse_uint(*t, order_id))
+      return fail(400, -1100, "Illegal characters found in parameter 'orderId'.");
+    if (start > end) return fail(400, -1127, "More than 24 hours between startTime and endTime.");
+    SimReply ok;
+    ok.body = "[";
+    std::int64_t n = 0;
+    for (const auto& t : s.trade_log) {
+      if (n >= limit) break;
+      if (t.account != account_index || t.symbol != *index) continue;
+      if (order_id >= 0 && t.order_id != static_cast<book::OrderId>(order_id)) continue;
+      if (from_id >= 0 ? static_cast<std::int64_t>(t.trade_id) < from_id : (t.time < start || t.time > end)) continue;
+      if (n++ > 0) ok.body += ',';
+      ok.body += '{';
+      append_str(ok.body, "symbol", sym.symbol.view());
+      ok.body += ',';
+      append_num(ok.body, "id", static_cast<std::int64_t>(t.trade_id));
+      ok.body += ',';
+      append_num(ok.body, "orderId", static_cast<std::int64_t>(t.order_id));
+      ok.body += R"(,"orderListId":-1,)";
+      append_dec(ok.body, "price", t.price);
+      ok.body += ',';
+      append_dec(ok.body, "qty", t.qty);
+      ok.body += ',';
+      append_dec(ok.body, "quoteQty", t.quote);
+      ok.body += ',';
+      append_dec(ok.body, "commission", t.commission);
+      ok.body += ',';
+      append_str(ok.body, "commissionAsset", t.commission_asset);
+      ok.body += ',';
+      append_num(ok.body, "time", t.time);
+      ok.body += t.buyer ? R"(,"isBuyer":true)" : R"(,"isBuyer":false)";
+      ok.body += t.maker ? R"(,"isMaker":true)" : R"(,"isMaker":false)";
+      ok.body += R"(,"isBestMatch":true})";
+    }
+    ok.body += ']';
+    return ok;
+  }
 
   if (path == "/api/v3/order" && (method == http::verb::get || method == http::verb::delete_)) {
     const std::string* id_text = find_param(params, "orderId");
@@ -799,6 +871,10 @@ void SimAccounts::on_user_event(std::size_t symbol_index, const book::Trade* tra
       }
       a.update_time = o.update_time;
       if (maker == 0) o.fills.push_back(Impl::Fill{trade->price.raw(), q, commission, commission_asset, trade->trade_id});
+      if (s.trade_log.size() >= Impl::kMaxTradeLog) s.trade_log.pop_front();
+      s.trade_log.push_back(Impl::TradeRecord{*account_index, symbol_index, trade->trade_id, order_id, trade->price.raw(), q,
+                                              quote, commission, commission_asset, o.update_time, o.side == Side::Buy,
+                                              maker != 0});
       if (o.status == book::OrderStatus::Filled) s.release(o);
       s.report(o, "TRADE", q, trade->price.raw(), commission, commission_asset, static_cast<std::int64_t>(trade->trade_id),
                maker != 0, o.update_time);
