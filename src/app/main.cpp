@@ -1,6 +1,7 @@
 // tradingbot's command line (ARCHITECTURE.md section 4). Main thread only.
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,8 +28,12 @@ constexpr int kExitBadConfig = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitRuntime = 3;
 
-// Things the config cannot say but a mode needs: secrets live only in the environment.
+// Things the config cannot say but a connecting command needs: files the config names must be
+// readable on this machine, and secrets live only in the environment.
 std::optional<std::string> environment_problem(const tb::config::Config& cfg) {
+  if (!cfg.exchange.ca_file.empty() && !std::ifstream(cfg.exchange.ca_file)) {
+    return cfg.source + ": exchange.ca_file = '" + cfg.exchange.ca_file + "': cannot be opened for reading";
+  }
   if (cfg.trading.mode != tb::config::TradingMode::Live) return std::nullopt;
   const auto set = [](const char* name) {
     const char* value = std::getenv(name);

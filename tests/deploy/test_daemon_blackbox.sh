@@ -26,6 +26,18 @@ msg=$(env -u BINANCE_API_KEY "$TRADINGBOT" --config "$WORK/live.toml" --check 2>
 rc=$?
 set -e
 [ "$rc" -ne 0 ] && echo "$msg" | grep -q BINANCE_API_KEY || fail "live mode without keys was accepted: $msg"
+# A CA file that is not there: the connecting commands refuse it by key; replay, which never
+# connects, does not care (the demo's CA only appears once the simulator has run).
+write_config "$WORK/noca.toml" "$port" '[exchange]' "ca_file = \"$WORK/absent/ca.pem\""
+set +e
+msg=$("$TRADINGBOT" --config "$WORK/noca.toml" --check 2>&1)
+rc=$?
+set -e
+[ "$rc" -eq 1 ] && [ "$(echo "$msg" | wc -l)" -eq 1 ] && echo "$msg" | grep -q "exchange.ca_file = '$WORK/absent/ca.pem': cannot be opened" ||
+  fail "--check accepted a missing exchange.ca_file (rc $rc): $msg"
+: >"$WORK/empty.capture"
+"$TRADINGBOT" replay --config "$WORK/noca.toml" "$WORK/empty.capture" >/dev/null 2>&1 ||
+  fail "replay refused a config whose CA file is missing, though it never connects"
 pass "--check accepts good configs, rejects bad ones in one line naming the key"
 
 start_daemon "$WORK/ok.toml"
