@@ -13,10 +13,12 @@ pkg_check_modules(systemd REQUIRED IMPORTED_TARGET libsystemd)
 pkg_check_modules(pqxx REQUIRED IMPORTED_TARGET libpqxx)
 
 # Beast/Asio: header-only; one place decides how Asio is configured so every target agrees.
+# No BOOST_BEAST_USE_STD_STRING_VIEW: since Boost 1.81 beast::string_view is
+# boost::core::string_view, which converts to and from std::string_view, and the macro only
+# prints a deprecation note in every Beast translation unit.
 add_library(tb_asio INTERFACE)
 target_link_libraries(tb_asio INTERFACE Boost::headers Threads::Threads)
-target_compile_definitions(tb_asio INTERFACE
-  BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW BOOST_ASIO_DISABLE_BOOST_COROUTINE)
+target_compile_definitions(tb_asio INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE)
 
 if(TB_BUILD_TESTS)
   find_package(Catch2 2.13 REQUIRED)
