@@ -16,6 +16,7 @@
 #include "tradingbot/app/store_service.hpp"
 #include "tradingbot/app/systemd_notifier.hpp"
 #include "tradingbot/app/trading_persistence.hpp"
+#include "tradingbot/app/live_trading.hpp"
 #include "tradingbot/app/trading_service.hpp"
 #include "tradingbot/app/version.hpp"
 #include "tradingbot/core/clock.hpp"
@@ -64,6 +65,12 @@ struct Daemon::Impl {
     // recovered positions and open orders go into the loop before its first event arms it.
     if (trading_service->paper_session() != nullptr) {
       recorder = attach_store_to_paper_session(*trading_service->paper_session(), *store, wall_clock_ns());
+    } else if (LiveTrading* live = trading_service->live_trading()) {
+      // Live: the loop is built once exchangeInfo is in (trading thread); the store's state goes
+      // in right then, before the gateway sends or reconciles anything.
+      live->set_restore_hook([this](trading::TradingLoop& loop, binance::OrderGateway& gateway) {
+        recorder = attach_store_to_live_loop(loop, gateway, *store, wall_clock_ns());
+      });
     }
     trading_service->add_control_endpoints(router);
     // Market data runs in every trading mode (off included): /book, /price and /ready need it. The
@@ -184,6 +191,14 @@ struct Daemon::Impl {
     if (recorder) status->store.recorder = recorder->status();
     if (market_data) market_data->fill_status(*status);
     if (trading_service) trading_service->fill_status(status->trading);
+    if (status->trading.live_mode) {
+      const LiveStatus& live = status->trading.live;
+      if (live.gateway != "armed") {
+        status->not_ready_reasons.push_back("live: order gateway " + live.gateway +
+                                            (live.problem.empty() ? std::string() : ": " + live.problem));
+      }
+      if (live.banned) status->not_ready_reasons.emplace_back("live: REST banned by Binance (418)");
+    }
     status->halted = status->halted || (status->trading.active && status->trading.loop.mode == risk::GateMode::Halted);
     published.publish(std::move(status));
   }

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "tradingbot/app/store_service.hpp"
+#include "tradingbot/exchange/binance/order_gateway.hpp"
 #include "tradingbot/trading/paper_session.hpp"
 #include "tradingbot/venue/paper_venue.hpp"
 
@@ -346,6 +347,21 @@ std::unique_ptr<StoreRecorder> attach_store_to_paper_session(trading::PaperSessi
   }
   spdlog::info("restore: from {}: {}; paper ids continue at {}", store::to_string(state.source), sum.describe(),
                session.venue().next_trade_id());
+  return recorder;
+}
+
+std::unique_ptr<StoreRecorder> attach_store_to_live_loop(trading::TradingLoop& loop, binance::OrderGateway& gateway,
+                                                         StoreService& store, Nanos now) {
+  StoreRecorderOptions options;
+  options.record_quote_balance = false;  // the account's balances are the exchange's, not the book's cash
+  auto recorder = std::make_unique<StoreRecorder>(store.producer(), loop.positions(), options);
+  loop.set_observer(recorder.get());
+  const store::RecoveredState state = store.take_recovered();
+  const RestoreSummary sum = restore_trading_state(loop, state, nullptr, recorder.get(), now);
+  for (const std::string& problem : sum.problems) spdlog::warn("restore: {}", problem);
+  for (const store::LastFill& from : sum.trades_from) gateway.set_trade_id_floor(from.symbol, from.trade_id);
+  spdlog::info("restore: from {}: {}; the live venue reconciles them with the exchange before the strategy arms",
+               store::to_string(state.source), sum.describe());
   return recorder;
 }
 

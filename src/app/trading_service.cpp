@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include "tradingbot/app/live_trading.hpp"
 #include "tradingbot/trading/paper_session.hpp"
 
 namespace tb::app {
@@ -101,13 +102,23 @@ void error_response(http::Response& response, int status, std::string_view messa
 struct TradingService::Impl {
   Impl(asio::io_context& ctx, std::string token) : context(ctx), timer(ctx), control_token(std::move(token)) {}
 
+  // The running loop: the paper session's, or the live one once exchangeInfo built it.
+  [[nodiscard]] trading::TradingLoop* loop() noexcept {
+    if (paper) return &paper->loop();
+    return live ? live->loop() : nullptr;
+  }
+
   void arm() {
     timer.expires_after(period);
     timer.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopped) return;
       const Nanos now = wall_clock_ns();
-      session->tick(now);
-      session->venue().poll(now);  // reports whose latency elapsed between ticks
+      if (paper) {
+        paper->tick(now);
+        paper->venue().poll(now);  // reports whose latency elapsed between ticks
+      } else if (live) {
+        live->tick(now);
+      }
       arm();
     });
   }
@@ -120,8 +131,15 @@ struct TradingService::Impl {
     asio::post(context, [this, action = std::move(action), responder = std::move(responder), what = std::move(what),
                          who = std::move(who)]() mutable {
       http::Response response;
+      trading::TradingLoop* running = loop();
+      if (running == nullptr) {  // live, before exchangeInfo and the account let it start
+        spdlog::warn("control: {} from {} refused: the live trading loop has not started", what, who);
+        response.set_error(503, "the live trading loop has not started yet (see /status trading.live)");
+        responder.complete(std::move(response));
+        return;
+      }
       try {
-        const trading::ControlOutcome outcome = action(session->loop(), wall_clock_ns());
+        const trading::ControlOutcome outcome = action(*running, wall_clock_ns());
         spdlog::info("control: {} from {} at {} ns: {} ({}{}{})", what, who, wall_clock_ns(),
                      outcome.ok ? "ok" : "refused", outcome.message, outcome.client_id.empty() ? "" : ", ",
                      outcome.client_id.view());
@@ -142,7 +160,8 @@ struct TradingService::Impl {
   asio::io_context& context;
   asio::steady_timer timer;
   std::string control_token;
-  std::unique_ptr<trading::PaperSession> session;
+  std::unique_ptr<trading::PaperSession> paper;  // trading.mode = "paper"
+  std::unique_ptr<LiveTrading> live;              // trading.mode = "live"
   std::chrono::milliseconds period{100};
   bool stopped = false;
   std::atomic<std::uint64_t> control_requests{0};
@@ -157,15 +176,17 @@ Result<std::unique_ptr<TradingService>> TradingService::create(const config::Con
     // A prefix unique per start second keeps client ids unique across restarts.
     auto session = trading::PaperSession::create(config, oms::make_run_prefix(wall_clock_ns()));
     if (!session) return session.error();
-    impl->session = std::move(session).value();
-    impl->session->loop().set_alert_handler([](std::string_view text) { spdlog::warn("trading: {}", text); });
+    impl->paper = std::move(session).value();
+    impl->paper->loop().set_alert_handler([](std::string_view text) { spdlog::warn("trading: {}", text); });
     // Poll the venue at least as often as its latency so acks are not held back by the timer.
     std::int64_t ms = config.strategy.timer_ms;
     if (config.trading.paper_latency_ms > 0) ms = std::min(ms, config.trading.paper_latency_ms);
     impl->period = std::chrono::milliseconds(ms);
   } else if (config.trading.mode == config::TradingMode::Live) {
-    spdlog::warn("trading: live mode needs the Binance order gateway venue, which is not joined yet; "
-                 "the trading loop is inactive");
+    auto live = LiveTrading::create(config, trading_context, oms::make_run_prefix(wall_clock_ns()));
+    if (!live) return live.error();
+    impl->live = std::move(live).value();
+    impl->period = std::chrono::milliseconds(config.strategy.timer_ms);
   }
   return std::unique_ptr<TradingService>(new TradingService(std::move(impl)));
 }
@@ -173,31 +194,54 @@ Result<std::unique_ptr<TradingService>> TradingService::create(const config::Con
 TradingService::TradingService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TradingService::~TradingService() = default;
 
-bool TradingService::active() const noexcept { return impl_->session != nullptr; }
-market::MarketEventSink* TradingService::market_sink() noexcept { return impl_->session.get(); }
-trading::PaperSession* TradingService::paper_session() noexcept { return impl_->session.get(); }
+bool TradingService::active() const noexcept { return impl_->paper != nullptr || impl_->live != nullptr; }
+market::MarketEventSink* TradingService::market_sink() noexcept {
+  if (impl_->paper) return impl_->paper.get();
+  return impl_->live ? &impl_->live->sink() : nullptr;
+}
+trading::PaperSession* TradingService::paper_session() noexcept { return impl_->paper.get(); }
+LiveTrading* TradingService::live_trading() noexcept { return impl_->live.get(); }
 
 void TradingService::start() {
-  if (!impl_->session) return;
-  spdlog::info("trading: paper venue, strategy '{}'", impl_->session->loop().strategy_enabled() ? "on" : "none");
-  impl_->session->tick(wall_clock_ns());
+  if (impl_->paper) {
+    spdlog::info("trading: paper venue, strategy '{}'", impl_->paper->loop().strategy_enabled() ? "on" : "none");
+    impl_->paper->tick(wall_clock_ns());
+  } else if (impl_->live) {
+    spdlog::info("trading: live venue (Binance), starting the order path");
+    impl_->live->start();
+  } else {
+    return;
+  }
   impl_->arm();
 }
 
 void TradingService::stop() {
   impl_->stopped = true;
   impl_->timer.cancel();
+  if (impl_->live) impl_->live->stop();
 }
 
 void TradingService::fill_status(TradingStatus& out) const {
   out.control_requests = impl_->control_requests.load(std::memory_order_relaxed);
   out.control_unauthorized = impl_->control_unauthorized.load(std::memory_order_relaxed);
-  if (!impl_->session) return;
+  if (impl_->paper) {
+    out.active = true;
+    out.venue = "paper";
+    impl_->paper->loop().snapshot(wall_clock_ns(), out.loop);
+    out.venue_orders = impl_->paper->venue().stats().orders;
+    out.venue_fills = impl_->paper->venue().stats().fills;
+    return;
+  }
+  if (!impl_->live) return;
+  out.live_mode = true;
+  impl_->live->fill_status(out.live);
+  const trading::TradingLoop* loop = impl_->live->loop();
+  if (loop == nullptr) return;
   out.active = true;
-  out.venue = "paper";
-  impl_->session->loop().snapshot(wall_clock_ns(), out.loop);
-  out.venue_orders = impl_->session->venue().stats().orders;
-  out.venue_fills = impl_->session->venue().stats().fills;
+  out.venue = "live";
+  loop->snapshot(wall_clock_ns(), out.loop);
+  out.venue_orders = impl_->live->venue().stats().places;
+  out.venue_fills = impl_->live->venue().stats().fills;
 }
 
 void TradingService::add_control_endpoints(http::Router& router) {
@@ -228,8 +272,8 @@ void TradingService::add_control_endpoints(http::Router& router) {
         responder.complete(std::move(response));
         return;
       }
-      if (!impl->session) {
-        error_response(response, 409, "no trading loop runs (trading.mode is off or live without a venue)");
+      if (!impl->paper && !impl->live) {
+        error_response(response, 409, "no trading loop runs (trading.mode is off)");
         responder.complete(std::move(response));
         return;
       }
@@ -313,9 +357,39 @@ void TradingService::add_control_endpoints(http::Router& router) {
               kControlTimeout);
 }
 
+void write_live_status(http::JsonWriter& json, const LiveStatus& l) {
+  json.key("live").begin_object();
+  json.member("gateway", l.gateway);
+  json.member("problem", l.problem);
+  json.member("ws_api", l.ws_api);
+  json.member("rest", l.rest);
+  json.member("clock", l.clock);
+  json.member("clock_offset_us", l.clock_offset_us);
+  json.member("clock_rtt_us", l.clock_rtt_us);
+  json.member("used_weight_1m", l.used_weight_1m);
+  json.member("weight_limit_1m", l.weight_limit_1m);
+  json.member("order_count_10s", l.order_count_10s);
+  json.member("order_limit_10s", l.order_limit_10s);
+  json.member("banned", l.banned);
+  json.member("bans", l.bans);
+  json.member("http_429", l.http_429);
+  json.member("start_attempts", l.start_attempts);
+  json.member("sent_ws_api", l.sent_ws);
+  json.member("sent_rest", l.sent_rest);
+  json.member("not_sent", l.not_sent);
+  json.member("unknown_outcomes", l.unknown);
+  json.member("order_queries", l.queries);
+  json.member("reconciles", l.reconciles);
+  json.member("reconcile_failures", l.reconcile_failures);
+  json.member("user_data_gaps", l.user_data_gaps);
+  json.member("user_events", l.user_events);
+  json.end_object();
+}
+
 void write_trading_status(http::JsonWriter& json, const TradingStatus& t) {
   json.key("trading").begin_object();
   json.member("active", t.active);
+  if (t.live_mode) write_live_status(json, t.live);
   if (t.active) {
     const trading::TradingSnapshot& s = t.loop;
     json.member("venue", t.venue);
@@ -383,6 +457,27 @@ void write_trading_metrics(http::PrometheusWriter& m, const TradingStatus& t) {
   m.family("control_unauthorized_total", "Control requests refused for a missing or wrong token",
            http::MetricType::Counter)
       .sample(t.control_unauthorized);
+  if (t.live_mode) {
+    const LiveStatus& l = t.live;
+    m.family("live_armed", "1 while the live order gateway is armed (reconciled, WS API up)", http::MetricType::Gauge)
+        .sample(l.gateway == "armed" ? 1 : 0);
+    m.family("live_rest_banned", "1 while Binance bans our REST traffic (418)", http::MetricType::Gauge)
+        .sample(l.banned ? 1 : 0);
+    m.family("live_rest_used_weight_1m", "Order path REST weight used in the current minute", http::MetricType::Gauge)
+        .sample(l.used_weight_1m);
+    m.family("live_clock_offset_us", "Server time minus local time", http::MetricType::Gauge).sample(l.clock_offset_us);
+    m.family("live_orders_sent_total", "Order requests sent, by path", http::MetricType::Counter);
+    m.sample({{"path", "ws_api"}}, l.sent_ws);
+    m.sample({{"path", "rest"}}, l.sent_rest);
+    m.family("live_unknown_outcomes_total", "Order requests whose outcome was unknown (resolved by query)",
+             http::MetricType::Counter)
+        .sample(l.unknown);
+    m.family("live_reconciles_total", "Reconciliations with the exchange (start and after user-data gaps)",
+             http::MetricType::Counter)
+        .sample(l.reconciles);
+    m.family("live_user_data_gaps_total", "User data stream interruptions", http::MetricType::Counter)
+        .sample(l.user_data_gaps);
+  }
   if (!t.active) return;
   const trading::TradingSnapshot& s = t.loop;
   m.family("risk_mode", "Risk gate mode: 0 active, 1 reducing, 2 halted", http::MetricType::Gauge)

@@ -97,58 +97,10 @@ Result<std::unique_ptr<PaperSession>> PaperSession::create(const config::Config&
 
 PaperSession::PaperSession(const TradingSetup& setup, const venue::PaperVenueConfig& venue_config,
                            std::unique_ptr<strategy::Strategy> strategy, Nanos timer_period)
-    : venue_(venue_config),
-      loop_(std::make_unique<TradingLoop>(setup, venue_, &venue_, std::move(strategy))),
-      timer_period_(timer_period) {
-  if (timer_period_ <= 0) throw std::invalid_argument("strategy.timer_ms must be positive");
+    : LoopDriver(timer_period, Start::Ready),
+      venue_(venue_config),
+      loop_(std::make_unique<TradingLoop>(setup, venue_, &venue_, std::move(strategy))) {
+  attach(loop_.get());
 }
-
-void PaperSession::before_event(Nanos now) {
-  if (!started_) {
-    started_ = true;
-    loop_->start_without_reconciliation(now);
-    next_tick_ = now + timer_period_;
-    return;
-  }
-  tick(now);
-}
-
-void PaperSession::tick(Nanos now) {
-  if (!started_) {
-    before_event(now);
-    return;
-  }
-  if (now < next_tick_) return;
-  loop_->on_timer(now);
-  // One timer run per call even after a long gap: the dead-man only needs the current time.
-  next_tick_ = now - (now - next_tick_) % timer_period_ + timer_period_;
-}
-
-void PaperSession::on_book_ticker(const market::BookTicker& e, Nanos now) {
-  before_event(now);
-  loop_->on_book_ticker(e, now);
-}
-void PaperSession::on_trade(const market::Trade& e, Nanos now) {
-  before_event(now);
-  loop_->on_trade(e, now);
-}
-void PaperSession::on_agg_trade(const market::AggTrade& e, Nanos now) {
-  before_event(now);
-  loop_->on_agg_trade(e, now);
-}
-void PaperSession::on_kline(const market::Kline& e, Nanos now) {
-  before_event(now);
-  loop_->on_kline(e, now);
-}
-void PaperSession::on_partial_depth(const market::PartialDepth& e, Nanos now) {
-  before_event(now);
-  loop_->on_partial_depth(e, now);
-}
-void PaperSession::on_book_update(const Symbol& symbol, const book::L2Book& book, Nanos now) {
-  before_event(now);
-  loop_->on_book_update(symbol, book, now);
-}
-void PaperSession::on_book_reset(const Symbol& symbol) { loop_->on_book_reset(symbol); }
-void PaperSession::on_server_shutdown(const market::ServerShutdown& /*e*/, Nanos now) { before_event(now); }
 
 }  // namespace tb::trading

@@ -285,21 +285,26 @@ void TradingLoop::cancel_tag(strategy::OrderTag tag, Nanos now) noexcept {
     ++counters_.cancels_sent;
   } else if (cr == oms::CancelResult::RateLimited) {
     ++counters_.intents_rejected;
-    PendingUpdate p;  // still working: the strategy may ask again later
-    p.update.tag = tag;
-    p.update.event = OrderEvent::Working;
-    p.update.symbol = o->symbol;
-    p.update.side = o->side;
-    p.update.price = o->price;
-    p.update.qty = o->qty;
-    p.update.filled = o->filled;
+    PendingUpdate p = order_update(tag, *o, OrderEvent::Working);  // the strategy may ask again later
     p.update.reason = oms::to_string(cr);
     pending_.push_back(p);
   }
 }
 
-void TradingLoop::after_order_event(const oms::Order* order, bool fill_applied, const oms::ExecutionReport* report,
-                                    Nanos now) noexcept {
+TradingLoop::PendingUpdate TradingLoop::order_update(strategy::OrderTag tag, const oms::Order& o,
+                                                     OrderEvent event) noexcept {
+  PendingUpdate p;
+  p.update.tag = tag;
+  p.update.event = event;
+  p.update.symbol = o.symbol;
+  p.update.side = o.side;
+  p.update.price = o.price;
+  p.update.qty = o.qty;
+  p.update.filled = o.filled;
+  return p;
+}
+
+void TradingLoop::after_order_event(const oms::Order* order, const FillNote* fill, bool acked, Nanos now) noexcept {
   if (order == nullptr) return;
   const std::uint32_t found = tag_by_seq_.find(order->seq);
   if (found == oms::FlatIndex::kNotFound) {  // a manual or adopted order: nothing to tell
@@ -308,28 +313,21 @@ void TradingLoop::after_order_event(const oms::Order* order, bool fill_applied, 
   }
   const strategy::OrderTag tag = found & ~kSupersededBit;
   const bool superseded = (found & kSupersededBit) != 0;
-  if (fill_applied && report != nullptr) {
+  if (fill != nullptr) {
     PendingUpdate p;
     p.is_fill = true;
-    p.fill = strategy::StrategyFill{tag, order->symbol, order->side, report->last_price, report->last_qty, report->maker};
+    p.fill = strategy::StrategyFill{tag, order->symbol, order->side, fill->price, fill->qty, fill->maker};
     pending_.push_back(p);
   }
   const bool terminal = oms::is_terminal(order->status);
   if (!superseded) {
-    PendingUpdate p;
-    p.update.tag = tag;
-    p.update.symbol = order->symbol;
-    p.update.side = order->side;
-    p.update.price = order->price;
-    p.update.qty = order->qty;
-    p.update.filled = order->filled;
+    PendingUpdate p = order_update(tag, *order, OrderEvent::Working);
     if (terminal) {
       p.update.event = order->status == OrderStatus::Rejected ? OrderEvent::Rejected : OrderEvent::Done;
       if (order->status == OrderStatus::Rejected) p.update.reason = "venue";
       if (tags_[tag].live && tags_[tag].id == order->client_id) tags_[tag] = TagSlot{};
       pending_.push_back(p);
-    } else if (report != nullptr && report->exec_type == oms::ExecType::New) {
-      p.update.event = OrderEvent::Working;
+    } else if (acked) {
       pending_.push_back(p);
     }
   }
@@ -338,39 +336,37 @@ void TradingLoop::after_order_event(const oms::Order* order, bool fill_applied, 
   check_gate_edges(now);
 }
 
+// The cancel was refused but the order still works: the strategy may cancel again.
+void TradingLoop::after_cancel_refused(const oms::Order* o, Nanos now) noexcept {
+  if (o == nullptr) return;
+  const std::uint32_t found = tag_by_seq_.find(o->seq);
+  if (found == oms::FlatIndex::kNotFound || (found & kSupersededBit) != 0 || !o->live()) return;
+  PendingUpdate p = order_update(found, *o, OrderEvent::Working);
+  p.update.reason = "cancel rejected";
+  pending_.push_back(p);
+  deliver(now);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Venue reports
 
 void TradingLoop::on_execution_report(const oms::ExecutionReport& report, Nanos now) {
   const oms::ReportResult r = oms_.on_execution_report(report, now);
   if (r.fill_applied) ++counters_.fills;
-  after_order_event(r.order, r.fill_applied, &report, now);
+  const FillNote fill{report.last_price, report.last_qty, report.maker};
+  after_order_event(r.order, r.fill_applied ? &fill : nullptr, report.exec_type == oms::ExecType::New, now);
 }
 
 void TradingLoop::on_place_rejected(const oms::ClientOrderId& id, std::int32_t error_code, Nanos now) {
   ++counters_.venue_rejects;
-  if (oms_.on_place_rejected(id, error_code, now)) after_order_event(oms_.find(id), false, nullptr, now);
+  if (oms_.on_place_rejected(id, error_code, now)) after_order_event(oms_.find(id), nullptr, false, now);
 }
 
 void TradingLoop::on_place_unknown(const oms::ClientOrderId& id, Nanos now) { (void)oms_.on_place_unknown(id, now); }
 
 void TradingLoop::on_cancel_rejected(const oms::ClientOrderId& id, std::int32_t error_code, Nanos now) {
   if (!oms_.on_cancel_rejected(id, error_code, now)) return;
-  const oms::Order* o = oms_.find(id);
-  if (o == nullptr) return;
-  const std::uint32_t found = tag_by_seq_.find(o->seq);
-  if (found == oms::FlatIndex::kNotFound || (found & kSupersededBit) != 0 || !o->live()) return;
-  PendingUpdate p;  // the order is still working; the strategy may cancel again
-  p.update.tag = found;
-  p.update.event = OrderEvent::Working;
-  p.update.symbol = o->symbol;
-  p.update.side = o->side;
-  p.update.price = o->price;
-  p.update.qty = o->qty;
-  p.update.filled = o->filled;
-  p.update.reason = "cancel rejected";
-  pending_.push_back(p);
-  deliver(now);
+  after_cancel_refused(oms_.find(id), now);
 }
 
 void TradingLoop::on_cancel_unknown(const oms::ClientOrderId& id, Nanos now) { (void)oms_.on_cancel_unknown(id, now); }
@@ -378,6 +374,25 @@ void TradingLoop::on_cancel_unknown(const oms::ClientOrderId& id, Nanos now) { (
 void TradingLoop::on_user_stream_alive(Nanos now) { gate_.on_user_stream(now); }
 
 void TradingLoop::on_user_stream_lost(Nanos /*now*/) { oms_.mark_unreconciled(); }
+
+void TradingLoop::on_order_applied(const venue::AppliedChange& change, Nanos now) {
+  using Kind = venue::AppliedChange::Kind;
+  const oms::Order* order = oms_.find(change.client_id);
+  switch (change.kind) {
+    case Kind::Filled: {
+      ++counters_.fills;
+      const FillNote fill{change.last_price, change.last_qty, change.maker};
+      after_order_event(order, &fill, false, now);
+      return;
+    }
+    case Kind::Rejected: ++counters_.venue_rejects; [[fallthrough]];
+    case Kind::Canceled:
+    case Kind::Resolved: after_order_event(order, nullptr, false, now); return;
+    case Kind::Acked: after_order_event(order, nullptr, true, now); return;
+    case Kind::CancelRejected: after_cancel_refused(order, now); return;
+    case Kind::Unknown: return;  // nothing changed that the strategy could act on
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Market events

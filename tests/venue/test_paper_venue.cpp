@@ -33,6 +33,7 @@ struct Recorder final : venue::VenueListener {
   void on_cancel_unknown(const oms::ClientOrderId&, Nanos) override {}
   void on_user_stream_alive(Nanos) override {}
   void on_user_stream_lost(Nanos) override {}
+  void on_order_applied(const venue::AppliedChange&, Nanos) override { FAIL("the paper venue never self-applies"); }
   [[nodiscard]] Qty filled() const {
     Qty q;
     for (const auto& r : reports) {

@@ -51,10 +51,40 @@ struct StoreStatus {
   StoreRecorderStatus recorder;  // filled by the trading thread's TradingPersistence
 };
 
+// The live venue's order path (app/live_trading.hpp): gateway, WS API, REST, clock.
+struct LiveStatus {
+  std::string gateway = "stopped";   // stopped | starting | reconciling | armed | failed
+  std::string problem;               // why it is not armed, "" when it is (or still starting)
+  std::string ws_api = "stopped";    // the WS API session's state
+  std::string rest = "starting";     // REST readiness (ready | clock_unusable | banned ...)
+  std::string clock = "no_sample";   // the server-time estimate's state
+  std::int64_t clock_offset_us = 0;  // server - local
+  std::int64_t clock_rtt_us = 0;
+  std::int64_t used_weight_1m = 0;
+  std::int64_t weight_limit_1m = 0;
+  std::int64_t order_count_10s = 0;
+  std::int64_t order_limit_10s = 0;
+  bool banned = false;  // 418: REST traffic stopped until the ban ends
+  std::uint64_t bans = 0;
+  std::uint64_t http_429 = 0;
+  std::uint64_t start_attempts = 0;
+  std::uint64_t sent_ws = 0;
+  std::uint64_t sent_rest = 0;
+  std::uint64_t not_sent = 0;
+  std::uint64_t unknown = 0;
+  std::uint64_t queries = 0;
+  std::uint64_t reconciles = 0;
+  std::uint64_t reconcile_failures = 0;
+  std::uint64_t user_data_gaps = 0;
+  std::uint64_t user_events = 0;
+};
+
 // The trading loop: strategy, risk gate, orders, fills, positions and PnL (app/trading_service).
 struct TradingStatus {
-  bool active = false;  // a trading loop runs (trading.mode = paper, or live once joined)
-  std::string venue;    // "paper"
+  bool active = false;  // a trading loop runs (paper, or live once exchangeInfo built it)
+  std::string venue;    // "paper" | "live"
+  bool live_mode = false;  // trading.mode = "live": `live` below is filled
+  LiveStatus live;
   trading::TradingSnapshot loop;
   std::uint64_t venue_orders = 0;  // orders that reached the (paper) venue
   std::uint64_t venue_fills = 0;

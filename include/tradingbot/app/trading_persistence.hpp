@@ -35,7 +35,8 @@
 //     and GET myTrades from RestoreSummary::trades_from (last stored trade id + 1 per symbol:
 //     older trades are already in the restored positions and must not be applied twice), then
 //     OrderManager::reconcile(), which resolves each restored order (still open, filled,
-//     canceled) and sets ready_for_strategy(). The live venue is not joined yet: this is its hook.
+//     canceled) and sets ready_for_strategy() (attach_store_to_live_loop, run by LiveTrading's
+//     restore hook before the gateway starts).
 //
 // Threads: StoreRecorder and restore_trading_state(): the trading thread. status(): the
 // trading thread (copies plain counters for the published DaemonStatus).
@@ -61,6 +62,9 @@ class PaperVenue;
 }
 namespace tb::trading {
 class PaperSession;
+}
+namespace tb::binance {
+class OrderGateway;
 }
 
 namespace tb::app {
@@ -150,6 +154,10 @@ class StoreService;
 // session's first event arms the strategy. The recorder must outlive the session's events.
 std::unique_ptr<StoreRecorder> attach_store_to_paper_session(trading::PaperSession& session, StoreService& store,
                                                              Nanos now);
+// Live mode: the same before the gateway starts; restored open orders wait for its
+// reconciliation, and trades already in the restored positions become its trade-id floors.
+std::unique_ptr<StoreRecorder> attach_store_to_live_loop(trading::TradingLoop& loop, binance::OrderGateway& gateway,
+                                                         StoreService& store, Nanos now);
 
 // Renders the recorder's counters inside the /status "store" object ("recorder": {...}) and as
 // tradingbot_store_recorded_total{kind,outcome} in /metrics (HTTP thread).

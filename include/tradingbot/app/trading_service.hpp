@@ -1,8 +1,9 @@
 // TradingService: the daemon's trading loop. In trading.mode = "paper" it runs the configured
 // strategy through the risk gate and order manager on the PaperVenue, fed by the same market
 // events as the books (attach market_sink() to the MarketDataPipeline: pipeline.set_sink()).
-// In "live" the loop needs the Binance order gateway's Venue (branch `rest`); until it is joined
-// the service stays inactive and says so. "off": inactive.
+// In "live" the same loop trades on Binance through LiveTrading (app/live_trading.hpp): the loop
+// exists once REST, exchangeInfo and the account check passed, and may place orders once the
+// order gateway reconciled with the exchange. "off": inactive.
 //
 // Threads: created, started and stopped on the main thread before/after the trading io_context
 // runs; market_sink(), the timer and fill_status() run on the trading thread. The control
@@ -37,6 +38,8 @@ class PaperSession;
 
 namespace tb::app {
 
+class LiveTrading;
+
 inline constexpr auto kControlTimeout = std::chrono::seconds(2);
 
 class TradingService {
@@ -59,7 +62,8 @@ class TradingService {
   // Main thread, before the HTTP server starts: POST /control/{halt,resume,cancel-all,order,cancel}.
   void add_control_endpoints(http::Router& router);
 
-  [[nodiscard]] trading::PaperSession* paper_session() noexcept;  // tests
+  [[nodiscard]] trading::PaperSession* paper_session() noexcept;  // paper mode, else null
+  [[nodiscard]] LiveTrading* live_trading() noexcept;             // live mode, else null
 
  private:
   struct Impl;

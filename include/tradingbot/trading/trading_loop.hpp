@@ -155,6 +155,7 @@ class TradingLoop final : public market::MarketEventSink, public venue::VenueLis
   void on_cancel_unknown(const oms::ClientOrderId& id, Nanos now) override;
   void on_user_stream_alive(Nanos now) override;
   void on_user_stream_lost(Nanos now) override;
+  void on_order_applied(const venue::AppliedChange& change, Nanos now) override;
 
   // ---- timer (every strategy.timer_ms, and whenever venue.next_due() comes) ----
   void on_timer(Nanos now);
@@ -214,8 +215,18 @@ class TradingLoop final : public market::MarketEventSink, public venue::VenueLis
   bool place_for_tag(strategy::OrderTag tag, const OrderIntent& order, Nanos now) noexcept;
   void cancel_tag(strategy::OrderTag tag, Nanos now) noexcept;
   void strategy_fault(std::string_view why, Nanos now) noexcept;
-  void after_order_event(const oms::Order* order, bool fill_applied, const oms::ExecutionReport* report,
-                         Nanos now) noexcept;
+  struct FillNote {
+    Price price;
+    Qty qty;
+    bool maker = false;
+  };
+  // After the order manager applied a change to `order`: tells the strategy (a new fill, the
+  // order working once `acked`, or done), retires finished tags, checks the gate's edges.
+  void after_order_event(const oms::Order* order, const FillNote* fill, bool acked, Nanos now) noexcept;
+  void after_cancel_refused(const oms::Order* order, Nanos now) noexcept;
+  // The strategy's view of `o` as an order update (reason empty).
+  [[nodiscard]] static PendingUpdate order_update(strategy::OrderTag tag, const oms::Order& o,
+                                                  strategy::OrderEvent event) noexcept;
   void sweep_cancel_all(Nanos now) noexcept;
   // Market orders closing every position whose symbol has no open order left; returns refusals.
   std::string send_flatten_orders(Nanos now);

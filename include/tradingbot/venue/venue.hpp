@@ -23,17 +23,41 @@
 //    work (paper latency) delivers what is due. next_due() says when to call it next.
 //  - Listener callbacks are never made from inside place/cancel/cancel_all (only from poll() or
 //    the venue's own I/O handlers), so the loop is never re-entered while it sends.
+//  - A venue that resolves outcomes itself (LiveVenue: its order gateway queries unknown outcomes
+//    by client id and reconciles after every user-data gap, both against the order manager)
+//    applies each change to the order manager and then reports it through on_order_applied()
+//    instead of the report/rejected/unknown calls above, so nothing is applied twice.
 #pragma once
 
 #include <cstdint>
 #include <string_view>
 
 #include "tradingbot/core/clock.hpp"
+#include "tradingbot/core/fixed_point.hpp"
 #include "tradingbot/core/symbol.hpp"
 #include "tradingbot/oms/order_manager.hpp"
 #include "tradingbot/oms/types.hpp"
 
 namespace tb::venue {
+
+// One change a self-resolving venue already applied to the order manager (see the contract).
+struct AppliedChange {
+  enum class Kind : std::uint8_t {
+    Acked,           // the exchange has the order (NEW or later)
+    Filled,          // a new fill: last_price, last_qty, maker
+    Rejected,        // the place request definitely failed (error_code)
+    Canceled,        // canceled or expired: terminal
+    CancelRejected,  // the cancel was refused (error_code); the order may still work
+    Unknown,         // the place outcome is unknown; the venue is resolving it
+    Resolved,        // an unknown outcome was resolved by a query (see the order's status)
+  };
+  Kind kind = Kind::Acked;
+  oms::ClientOrderId client_id;
+  std::int32_t error_code = 0;
+  Price last_price;
+  Qty last_qty;
+  bool maker = false;
+};
 
 class VenueListener {
  public:
@@ -45,6 +69,7 @@ class VenueListener {
   virtual void on_cancel_unknown(const oms::ClientOrderId& id, Nanos now) = 0;
   virtual void on_user_stream_alive(Nanos now) = 0;
   virtual void on_user_stream_lost(Nanos now) = 0;
+  virtual void on_order_applied(const AppliedChange& change, Nanos now) = 0;
 };
 
 class Venue {

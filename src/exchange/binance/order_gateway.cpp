@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+
+#include <boost/asio/post.hpp>
 #include <utility>
 
 namespace tb::binance {
@@ -203,7 +205,7 @@ void OrderGateway::set_state(GatewayState state) {
 void OrderGateway::start() {
   set_state(GatewayState::Starting);
   gap_since_ = now();
-  rest_->start([self = shared_from_this()](RestReadiness r) {
+  auto after_rest = [self = shared_from_this()](RestReadiness r) {
     if (self->state_ == GatewayState::Stopped) return;
     if (r != RestReadiness::Ready) {
       spdlog::error("binance gateway: REST not ready ({}): trading stays disarmed", to_string(r));
@@ -215,7 +217,14 @@ void OrderGateway::start() {
     } else {
       self->reconcile();
     }
-  });
+  };
+  // The owner may have started REST already (the daemon needs exchangeInfo before it can build
+  // the trading loop): then go straight on, without a second time sync and exchangeInfo load.
+  if (rest_->readiness() == RestReadiness::Ready) {
+    boost::asio::post(ioc_, [after_rest] { after_rest(RestReadiness::Ready); });
+  } else {
+    rest_->start(std::move(after_rest));
+  }
 }
 
 void OrderGateway::stop() {
@@ -281,8 +290,8 @@ bool OrderGateway::send(const oms::Order& order) {
 void OrderGateway::on_place_result(const oms::ClientOrderId& id, bool ok, bool unknown, std::int32_t code,
                                    const OrderResponse* r) {
   if (ok && r != nullptr) {
-    apply_report(response_to_report(*r));
-    emit(GatewayEventKind::Acked, id);
+    // The user stream's NEW may have come first: then this answer changes nothing to report.
+    if (changed(apply_report(response_to_report(*r)))) emit(GatewayEventKind::Acked, id);
     return;
   }
   if (unknown) {
@@ -302,6 +311,25 @@ bool OrderGateway::cancel(const oms::ClientOrderId& id) {
   if (o == nullptr) return false;
   send_cancel(*o);
   return true;
+}
+
+bool OrderGateway::send_requested_cancel(const oms::ClientOrderId& id) {
+  const oms::Order* o = om_.find(id);
+  if (o == nullptr || o->status != oms::OrderStatus::PendingCancel) return false;
+  send_cancel(*o);
+  return true;
+}
+
+std::size_t OrderGateway::send_requested_cancels(const Symbol& symbol) {
+  cancel_scratch_.clear();  // ids first: sending must not run inside the manager's iteration
+  om_.for_each_live([&](const oms::Order& o) {
+    if (o.status == oms::OrderStatus::PendingCancel && (symbol.empty() || o.symbol == symbol)) {
+      cancel_scratch_.push_back(o.client_id);
+    }
+  });
+  std::size_t sent = 0;
+  for (const auto& id : cancel_scratch_) sent += send_requested_cancel(id) ? 1 : 0;
+  return sent;
 }
 
 bool OrderGateway::replace(const oms::ClientOrderId& id, const OrderIntent& intent) {
@@ -335,8 +363,7 @@ void OrderGateway::send_cancel(const oms::Order& order) {
 void OrderGateway::on_cancel_result(const oms::ClientOrderId& id, bool ok, bool unknown, std::int32_t code,
                                     const OrderResponse* r) {
   if (ok && r != nullptr) {
-    apply_report(response_to_report(*r));
-    emit(GatewayEventKind::Canceled, id);
+    if (changed(apply_report(response_to_report(*r)))) emit(GatewayEventKind::Canceled, id);
     return;
   }
   if (unknown) {
@@ -392,7 +419,7 @@ void OrderGateway::schedule_queries(Nanos delay) {
   });
 }
 
-void OrderGateway::apply_report(const oms::ExecutionReport& report) {
+oms::ReportResult OrderGateway::apply_report(const oms::ExecutionReport& report) {
   const oms::ReportResult res = om_.on_execution_report(report, now());
   // Replaces waiting for their cancel: go on once the old order is terminal.
   if (!replaces_.empty()) {
@@ -408,7 +435,7 @@ void OrderGateway::apply_report(const oms::ExecutionReport& report) {
       if (sub.accepted()) send(*sub.order);
     }
   }
-  (void)res;
+  return res;
 }
 
 void OrderGateway::emit(GatewayEventKind kind, const oms::ClientOrderId& id, std::int32_t code) {
@@ -440,7 +467,7 @@ void OrderGateway::on_ws_api_completion(const WsApiCompletion& c) {
 void OrderGateway::on_user_event(const UserDataEvent& event) {
   if (event.type != UserEventType::ExecutionReport) return;  // balances: the position book is fed by fills
   const oms::ExecutionReport r = to_oms_report(event.execution);
-  apply_report(r);
+  if (!changed(apply_report(r))) return;  // a duplicate, or an answer that already told us
   const oms::ClientOrderId& id =
       r.exec_type == oms::ExecType::Canceled && !r.orig_client_order_id.empty() ? r.orig_client_order_id : r.client_order_id;
   GatewayEvent e;
@@ -452,6 +479,7 @@ void OrderGateway::on_user_event(const UserDataEvent& event) {
       e.last_qty = r.last_qty;
       e.last_price = r.last_price;
       e.trade_id = r.trade_id;
+      e.maker = r.maker;
       break;
     case oms::ExecType::New: e.kind = GatewayEventKind::Acked; break;
     case oms::ExecType::Rejected: e.kind = GatewayEventKind::Rejected; break;
@@ -550,11 +578,13 @@ void OrderGateway::reconcile() {
         (*step)();
       });
     } else {
-      self->rest_->call(rest_my_trades(sym.view(), since_ms), [self, run, step = strong, fail](RestResult& r) {
+      self->rest_->call(rest_my_trades(sym.view(), since_ms), [self, run, step = strong, fail, sym](RestResult& r) {
         if (!r.ok() || parse_my_trades(self->parser_, r.body, self->trades_) != ParseStatus::Ok) {
           return fail("myTrades");
         }
+        const std::int64_t floor = self->trade_id_floor(sym);
         for (const auto& t : self->trades_) {
+          if (t.trade_id < floor) continue;  // already in the restored position
           oms::ExchangeTrade e;
           e.symbol = t.symbol;
           e.trade_id = t.trade_id;
@@ -573,6 +603,23 @@ void OrderGateway::reconcile() {
     }
   };
   (*step)();
+}
+
+void OrderGateway::set_trade_id_floor(const Symbol& symbol, std::int64_t first_new_trade_id) {
+  for (auto& [s, floor] : trade_floors_) {
+    if (s == symbol) {
+      floor = first_new_trade_id;
+      return;
+    }
+  }
+  trade_floors_.emplace_back(symbol, first_new_trade_id);
+}
+
+std::int64_t OrderGateway::trade_id_floor(const Symbol& symbol) const noexcept {
+  for (const auto& [s, floor] : trade_floors_) {
+    if (s == symbol) return floor;
+  }
+  return 0;
 }
 
 GatewayStatus OrderGateway::status() const {

@@ -15,7 +15,8 @@
 // - User data: executionReports feed on_execution_report; a gap (WS API reconnect) marks the
 //   manager unreconciled and runs reconcile(): GET /openOrders per symbol + GET /myTrades per
 //   symbol since `trades_lookback` before the gap, then OrderManager::reconcile.
-// - start(): REST start (clock + exchangeInfo, readiness must be Ready), WS API up and
+// - start(): REST start unless the owner already did (clock + exchangeInfo, readiness must be
+//   Ready), WS API up and
 //   subscribed, reconcile; then state Armed. Anything failing leaves it not armed (the daemon
 //   must refuse to trade); a later gap drops to Reconciling until the next reconcile succeeds.
 // Listener (a LiveVenue adapter): every change the gateway applied to an order is reported with
@@ -28,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -61,6 +63,7 @@ struct GatewayEvent {
   Qty last_qty;                       // Filled
   Price last_price;                   // Filled
   std::int64_t trade_id = -1;         // Filled
+  bool maker = false;                 // Filled
 };
 
 class GatewayListener {
@@ -111,10 +114,19 @@ class OrderGateway : public std::enable_shared_from_this<OrderGateway>, private 
   bool send(const oms::Order& order);
   // Requests a cancel through the manager and sends it. False when the manager refused.
   bool cancel(const oms::ClientOrderId& id);
+  // Sends the cancel of an order the manager already marked PENDING_CANCEL (the trading loop
+  // requests cancels itself, then hands them to its venue). False when `id` is not pending cancel.
+  bool send_requested_cancel(const oms::ClientOrderId& id);
+  // The same for every order of `symbol` (every symbol when empty) pending cancel; returns how
+  // many cancels went out.
+  std::size_t send_requested_cancels(const Symbol& symbol);
   // Cancel `id`; once the exchange confirms it, submit `intent` through the manager and send it.
   bool replace(const oms::ClientOrderId& id, const OrderIntent& intent);
   // Runs reconciliation now (also done on start and after every user-data gap).
   void reconcile();
+  // Trades of `symbol` below this id are already in the (restored) positions: reconciliation
+  // ignores them in myTrades instead of applying them a second time. Set before start().
+  void set_trade_id_floor(const Symbol& symbol, std::int64_t first_new_trade_id);
 
   [[nodiscard]] GatewayState state() const noexcept { return state_; }
   [[nodiscard]] bool armed() const noexcept { return state_ == GatewayState::Armed; }
@@ -140,7 +152,12 @@ class OrderGateway : public std::enable_shared_from_this<OrderGateway>, private 
   void send_cancel(const oms::Order& order);
   void send_query(const oms::ClientOrderId& id);
   void schedule_queries(Nanos delay);
-  void apply_report(const oms::ExecutionReport& report);
+  oms::ReportResult apply_report(const oms::ExecutionReport& report);
+  // Whether applying a report changed anything the listener should hear about.
+  [[nodiscard]] static bool changed(const oms::ReportResult& r) noexcept {
+    return r.status == oms::ReportStatus::Applied || r.fill_applied;
+  }
+  [[nodiscard]] std::int64_t trade_id_floor(const Symbol& symbol) const noexcept;
   void emit(GatewayEventKind kind, const oms::ClientOrderId& id, std::int32_t code = 0);
   void set_state(GatewayState state);
   [[nodiscard]] Nanos now() const noexcept { return wall_clock_ns(); }
@@ -169,6 +186,8 @@ class OrderGateway : public std::enable_shared_from_this<OrderGateway>, private 
     OrderIntent intent;
   };
   std::vector<PendingReplace> replaces_;
+  std::vector<std::pair<Symbol, std::int64_t>> trade_floors_;
+  std::vector<oms::ClientOrderId> cancel_scratch_;
   GatewayStatus counters_;
 };
 
