@@ -122,8 +122,38 @@ void LiveTrading::start() {
 }
 
 void LiveTrading::stop() {
+  if (stopped_) return;
   stopped_ = true;
-  *alive_ = false;
+  *alive_ = false;  // no retry or start-up step runs any more
+  if (config_.trading.cancel_on_stop && loop_ && gateway_ && gateway_->armed() &&
+      loop_->order_manager().live_orders() > 0) {
+    // HALTED refuses every new order (the strategy cannot requote on the cancel reports) and
+    // cancels each open one; the io_context keeps running while the cancels are in flight.
+    spdlog::warn("live trading: stopping: halting and canceling {} open order(s) (at most {} ms)",
+                 loop_->order_manager().live_orders(), kCancelOnStopWait / kNanosPerMilli);
+    (void)loop_->halt(wall_clock_ns());
+    wait_for_cancels(wall_clock_ns() + kCancelOnStopWait);
+    return;
+  }
+  shut_down();
+}
+
+void LiveTrading::wait_for_cancels(Nanos deadline) {
+  const std::size_t left = loop_->order_manager().live_orders();
+  if (left == 0 || wall_clock_ns() >= deadline) {
+    if (left > 0) spdlog::error("live trading: {} order(s) still open on the exchange after the stop wait", left);
+    else spdlog::info("live trading: every open order canceled");
+    shut_down();
+    return;
+  }
+  auto timer = std::make_shared<asio::steady_timer>(ioc_, std::chrono::milliseconds(20));
+  timer->async_wait([this, timer, deadline](const boost::system::error_code&) {
+    venue_.poll(wall_clock_ns());
+    wait_for_cancels(deadline);
+  });
+}
+
+void LiveTrading::shut_down() {
   if (gateway_) {
     gateway_->stop();  // stops the WS API and REST too
   } else {

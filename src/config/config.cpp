@@ -120,6 +120,7 @@ Config build(const toml::table& root, std::string_view source_name) {
     });
     s.decimal("paper_initial_cash", cfg.trading.paper_initial_cash);
     s.integer("paper_latency_ms", cfg.trading.paper_latency_ms, 0, 10'000);
+    s.boolean("cancel_on_stop", cfg.trading.cancel_on_stop);
     s.integer("paper_fee_bps", cfg.trading.paper_fee_bps, 0, 1'000);
     s.decimal("paper_tick_size", cfg.trading.paper_tick_size, false);
     s.decimal("paper_step_size", cfg.trading.paper_step_size, false);

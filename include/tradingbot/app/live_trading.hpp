@@ -39,6 +39,7 @@ class io_context;
 namespace tb::app {
 
 inline constexpr Nanos kLiveRetry = 10 * kNanosPerSecond;
+inline constexpr Nanos kCancelOnStopWait = 3 * kNanosPerSecond;  // trading.cancel_on_stop
 
 class LiveTrading {
  public:
@@ -55,6 +56,8 @@ class LiveTrading {
 
   void set_restore_hook(RestoreHook hook) { restore_ = std::move(hook); }
   void start();
+  // With trading.cancel_on_stop: halts the loop and cancels our open orders first (the
+  // io_context must keep running up to kCancelOnStopWait), then stops the gateway.
   void stop();
   // The loop's timer and the venue's poll (user-stream liveness, held events).
   void tick(Nanos now);
@@ -75,6 +78,8 @@ class LiveTrading {
   void load_account();
   void build_loop(Money cash);
   void retry_later(std::string why);
+  void wait_for_cancels(Nanos deadline);
+  void shut_down();
 
   const config::Config config_;
   boost::asio::io_context& ioc_;

@@ -65,6 +65,9 @@ struct TradingConfig {
   std::string quote_asset = "USDT";
   Money paper_initial_cash = Money::from_integer(10'000);
   std::int64_t paper_latency_ms = 5;
+  // Live: on SIGTERM/SIGINT halt the loop and cancel our open orders (bounded wait) before
+  // exiting: resting orders with no bot watching them are risk nobody manages.
+  bool cancel_on_stop = true;
   std::int64_t paper_fee_bps = 10;  // Binance's base spot fee, 0.1%, charged in the quote asset
   Price paper_tick_size = Price::from_raw(1'000'000);  // 0.01
   Qty paper_step_size = Qty::from_raw(1'000);          // 0.00001
