@@ -214,14 +214,17 @@ void LiveTrading::load_account() {
   });
 }
 
+void LiveTrading::give_up(std::string why) {
+  problem_ = std::move(why);
+  spdlog::error("live trading: {}: trading stays off", problem_);
+}
+
 void LiveTrading::build_loop(Money cash) {
   const binance::ExchangeInfo* info = rest_->exchange_info();
   trading::TradingSetup setup;
   setup.risk = trading::risk_params_from(config_.risk);
   if (auto err = setup.risk.validate()) {
-    problem_ = "risk: " + err->message;
-    spdlog::error("live trading: {}: trading stays off", problem_);
-    return;
+    return give_up("risk: " + err->message);
   }
   setup.oms.run_prefix = run_prefix_;
   setup.quote_asset = Symbol::parse(config_.trading.quote_asset).value_or(Symbol{});
@@ -229,10 +232,8 @@ void LiveTrading::build_loop(Money cash) {
   for (const Symbol& s : config_.strategy.symbols) {
     const binance::SymbolRules* rules = info != nullptr ? info->find(s) : nullptr;
     if (rules == nullptr || !rules->trading()) {
-      problem_ = "strategy symbol " + s.str() +
-                 (rules == nullptr ? " is not in exchangeInfo" : " is not TRADING (" + std::string(binance::to_string(rules->status)) + ")");
-      spdlog::error("live trading: {}: trading stays off", problem_);
-      return;
+      return give_up("strategy symbol " + s.str() +
+                 (rules == nullptr ? " is not in exchangeInfo" : " is not TRADING (" + std::string(binance::to_string(rules->status)) + ")"));
     }
     setup.symbols.push_back(to_risk_rules(*rules, config_.risk));
   }
@@ -240,18 +241,14 @@ void LiveTrading::build_loop(Money cash) {
   if (!config_.strategy.name.empty()) {
     auto made = strategy::make_strategy(trading::strategy_spec_from(config_.strategy));
     if (!made) {
-      problem_ = made.error().message;
-      spdlog::error("live trading: {}: trading stays off", problem_);
-      return;
+      return give_up(made.error().message);
     }
     strat = std::move(made).value();
   }
   try {
     loop_ = std::make_unique<trading::TradingLoop>(setup, venue_, nullptr, std::move(strat));
   } catch (const std::invalid_argument& e) {
-    problem_ = e.what();
-    spdlog::error("live trading: {}: trading stays off", problem_);
-    return;
+    return give_up(e.what());
   }
   loop_->set_alert_handler([](std::string_view text) { spdlog::warn("trading: {}", text); });
 

@@ -78,6 +78,8 @@ class LiveTrading {
   void load_account();
   void build_loop(Money cash);
   void retry_later(std::string why);
+  // A start-up error a retry cannot fix (configuration or exchange rules): logged, kept in /status.
+  void give_up(std::string why);
   void wait_for_cancels(Nanos deadline);
   void shut_down();
 
