@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "exchange/fake_binance_ws_api.hpp"
+#include "fakes/fake_binance_ws_api.hpp"
 #include "net/test_support.hpp"
 #include "oms/oms_fixture.hpp"
 #include "tradingbot/exchange/binance/order_gateway.hpp"

@@ -11,7 +11,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
-#include "exchange/fake_binance_exchange.hpp"
+#include "fakes/fake_binance_exchange.hpp"
 #include "http/http_test_client.hpp"
 #include "net/test_support.hpp"
 #include "tradingbot/app/market_data_service.hpp"

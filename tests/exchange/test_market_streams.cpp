@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "exchange/fake_binance_exchange.hpp"
+#include "fakes/fake_binance_exchange.hpp"
 #include "net/test_support.hpp"
 #include "tradingbot/exchange/binance/market_pipeline.hpp"
 #include "tradingbot/exchange/binance/market_streams.hpp"

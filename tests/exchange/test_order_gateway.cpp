@@ -10,7 +10,7 @@
 
 #include "../net/test_support.hpp"
 #include "../oms/oms_fixture.hpp"
-#include "fake_binance_ws_api.hpp"
+#include "fakes/fake_binance_ws_api.hpp"
 #include "tradingbot/exchange/binance/order_gateway.hpp"
 
 using namespace tb;

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "../net/test_support.hpp"
-#include "fake_binance_rest.hpp"
+#include "fakes/fake_binance_rest.hpp"
 #include "tradingbot/exchange/binance/rest_client.hpp"
 
 using namespace tb;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "../net/test_support.hpp"
-#include "fake_binance_ws_api.hpp"
+#include "fakes/fake_binance_ws_api.hpp"
 #include "tradingbot/exchange/binance/ws_api_session.hpp"
 
 using namespace tb;

@@ -7,7 +7,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
-#include "fake_https_server.hpp"
+#include "fakes/fake_https_server.hpp"
 #include "test_support.hpp"
 #include "tradingbot/net/https_pool.hpp"
 

@@ -8,7 +8,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
-#include "fake_ws_server.hpp"
+#include "fakes/fake_ws_server.hpp"
 #include "test_support.hpp"
 #include "tradingbot/net/websocket_client.hpp"
 
