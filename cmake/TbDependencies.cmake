@@ -12,13 +12,18 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(systemd REQUIRED IMPORTED_TARGET libsystemd)
 pkg_check_modules(pqxx REQUIRED IMPORTED_TARGET libpqxx)
 
-# Beast/Asio: header-only; one place decides how Asio is configured so every target agrees.
+# Beast/Asio configuration is global so that every translation unit agrees on it: with separate
+# compilation a unit built without the define would carry its own inline copy of functions that
+# src/net/boost_impl.cpp defines (an ODR violation). tb_asio holds that compiled half; every
+# target that talks to a socket links it.
 # No BOOST_BEAST_USE_STD_STRING_VIEW: since Boost 1.81 beast::string_view is
 # boost::core::string_view, which converts to and from std::string_view, and the macro only
 # prints a deprecation note in every Beast translation unit.
-add_library(tb_asio INTERFACE)
-target_link_libraries(tb_asio INTERFACE Boost::headers Threads::Threads)
-target_compile_definitions(tb_asio INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE)
+add_compile_definitions(BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE
+                        BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION)
+add_library(tb_asio STATIC ${PROJECT_SOURCE_DIR}/src/net/boost_impl.cpp)
+target_link_libraries(tb_asio PUBLIC Boost::headers Threads::Threads OpenSSL::SSL OpenSSL::Crypto)
+# Boost's code, not ours: tb_set_warnings is not applied to it.
 
 if(TB_BUILD_TESTS)
   find_package(Catch2 2.13 REQUIRED)
