@@ -22,6 +22,8 @@
 #include "tradingbot/core/clock.hpp"
 #include "tradingbot/core/published.hpp"
 #include "tradingbot/exchange/binance/market_pipeline.hpp"
+#include "tradingbot/exchange/binance/market_streams.hpp"
+#include "tradingbot/exchange/binance/rate_limits.hpp"
 #include "tradingbot/http/server.hpp"
 
 namespace tb::app {
@@ -55,7 +57,7 @@ struct Daemon::Impl {
     add_status_endpoints(router, StatusSources{&published, &heartbeat, [this] { return http_server->stats(); }});
     // Trading loop (paper venue in trading.mode = paper) and its control endpoints.
     const char* control_token = std::getenv("TRADINGBOT_CONTROL_TOKEN");
-    auto service = TradingService::create(config, trading, control_token != nullptr ? control_token : "");
+    auto service = TradingService::create(config, trading, control_token != nullptr ? control_token : "", rest_limits);
     if (!service) {
       spdlog::critical("trading: {}", service.error().message);
       return false;
@@ -78,7 +80,8 @@ struct Daemon::Impl {
     // before trading.run(), so the sink is in place before the first frame.
     market_data = std::make_unique<MarketDataService>(trading, config);
     market_data->pipeline().set_sink(trading_service->market_sink());
-    if (auto started = market_data->start(); !started) {
+    if (auto started = market_data->start([this](binance::MarketStreamOptions& o) { o.rate_limits = rest_limits; });
+        !started) {
       spdlog::critical("market data: {}", started.error().message);
       return false;
     }
@@ -215,6 +218,9 @@ struct Daemon::Impl {
   // reaches into it: the HTTP server (control and /price post into the services) goes first, then
   // market data (feeds the trading loop), the trading loop (reports to the recorder), the
   // recorder (enqueues into the store), and the store last.
+  // Binance's REST weight and 429/418 bans are per IP: market data and the order path share one
+  // budget, so a ban seen by either stops both (trading thread).
+  std::shared_ptr<binance::RateLimitTracker> rest_limits = std::make_shared<binance::RateLimitTracker>();
   std::unique_ptr<StoreService> store;              // persistence; its own store thread
   std::unique_ptr<StoreRecorder> recorder;          // trading thread: loop events -> store records
   std::unique_ptr<TradingService> trading_service;  // trading thread; control handlers post to it

@@ -68,12 +68,14 @@ risk::SymbolRules to_risk_rules(const binance::SymbolRules& x, const config::Ris
 }  // namespace
 
 Result<std::unique_ptr<LiveTrading>> LiveTrading::create(const config::Config& config, asio::io_context& ioc,
-                                                         std::string run_prefix) {
+                                                         std::string run_prefix,
+                                                         std::shared_ptr<binance::RateLimitTracker> rest_limits) {
   auto secrets = load_secrets(config);
   if (!secrets) return secrets.error();
   if (config.strategy.symbols.empty()) return Error{"live trading: strategy.symbols is empty: nothing to trade"};
   try {
-    return std::unique_ptr<LiveTrading>(new LiveTrading(config, ioc, std::move(run_prefix), std::move(secrets).value()));
+    return std::unique_ptr<LiveTrading>(new LiveTrading(config, ioc, std::move(run_prefix), std::move(secrets).value(),
+                                                        std::move(rest_limits)));
   } catch (const std::invalid_argument& e) {
     return Error{std::string("live trading: ") + e.what()};
   }
@@ -100,7 +102,8 @@ Result<std::unique_ptr<LiveTrading::Secrets>> LiveTrading::load_secrets(const co
 }
 
 LiveTrading::LiveTrading(const config::Config& config, asio::io_context& ioc, std::string run_prefix,
-                         std::unique_ptr<Secrets> secrets)
+                         std::unique_ptr<Secrets> secrets,
+                         std::shared_ptr<binance::RateLimitTracker> rest_limits)
     : config_(config),
       ioc_(ioc),
       run_prefix_(std::move(run_prefix)),
@@ -111,6 +114,7 @@ LiveTrading::LiveTrading(const config::Config& config, asio::io_context& ioc, st
   ro.host = config_.exchange.rest.host;
   ro.port = config_.exchange.rest.port;
   ro.recv_window_ms = config_.exchange.recv_window_ms;
+  ro.rate_limits = std::move(rest_limits);
   rest_ = binance::RestClient::create(ioc_, secrets_->tls, ro, &secrets_->signer, secrets_->api_key.reveal());
 }
 

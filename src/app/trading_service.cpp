@@ -170,7 +170,8 @@ struct TradingService::Impl {
 
 Result<std::unique_ptr<TradingService>> TradingService::create(const config::Config& config,
                                                               asio::io_context& trading_context,
-                                                              std::string control_token) {
+                                                              std::string control_token,
+                                                              std::shared_ptr<binance::RateLimitTracker> rest_limits) {
   auto impl = std::make_unique<Impl>(trading_context, std::move(control_token));
   if (config.trading.mode == config::TradingMode::Paper) {
     // A prefix unique per start second keeps client ids unique across restarts.
@@ -183,7 +184,7 @@ Result<std::unique_ptr<TradingService>> TradingService::create(const config::Con
     if (config.trading.paper_latency_ms > 0) ms = std::min(ms, config.trading.paper_latency_ms);
     impl->period = std::chrono::milliseconds(ms);
   } else if (config.trading.mode == config::TradingMode::Live) {
-    auto live = LiveTrading::create(config, trading_context, oms::make_run_prefix(wall_clock_ns()));
+    auto live = LiveTrading::create(config, trading_context, oms::make_run_prefix(wall_clock_ns()), std::move(rest_limits));
     if (!live) return live.error();
     impl->live = std::move(live).value();
     impl->period = std::chrono::milliseconds(config.strategy.timer_ms);

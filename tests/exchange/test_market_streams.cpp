@@ -11,9 +11,11 @@
 #include <vector>
 
 #include "fakes/fake_binance_exchange.hpp"
+#include "fakes/fake_binance_rest.hpp"
 #include "net/test_support.hpp"
 #include "tradingbot/exchange/binance/market_pipeline.hpp"
 #include "tradingbot/exchange/binance/market_streams.hpp"
+#include "tradingbot/exchange/binance/rest_client.hpp"
 #include "tradingbot/market/capture.hpp"
 
 using namespace tb;
@@ -156,6 +158,81 @@ TEST_CASE("live streams: connect, sync, follow; drop => unsynced => resynced; sk
   ex.publish(100);
   require_book_equals_exchange(ioc, ex, client);
   manager.stop();
+  tb::net::test::run_for(ioc, 50ms);
+}
+
+TEST_CASE("live streams: a 418 on a market-data snapshot stops the order path's REST too (one per-IP budget)",
+          "[exchange][streams][rest]") {
+  if (!have_capture()) return;
+  boost::asio::io_context ioc;
+  FakeExchange ex(ioc);
+  // The first depth snapshot request is answered like Binance answers a banned IP.
+  const auto normal = ex.rest.responder;
+  int bans_sent = 0;
+  std::vector<Nanos> depth_asked_after_ban;
+  ex.rest.responder = [&](const FakeHttpsServer::Request& req, FakeHttpsServer::Response& res, int connection) {
+    if (req.target().starts_with("/api/v3/depth") && bans_sent > 0) depth_asked_after_ban.push_back(monotonic_ns());
+    if (bans_sent == 0 && req.target().starts_with("/api/v3/depth")) {
+      ++bans_sent;
+      res.result(418);
+      res.set("Retry-After", "2");
+      res.body() = R"({"code":-1003,"msg":"Way too many requests; IP banned until 1712345678000."})";
+      return FakeHttpsServer::Reply::Send;
+    }
+    return normal(req, res, connection);
+  };
+  // The order path: a RestClient on its own (Binance-like) server, sharing the daemon's tracker.
+  auto shared = std::make_shared<RateLimitTracker>();
+  FakeBinanceRest order_server(ioc, server_tls(pki().localhost), "key", "secret");
+  RequestSigner signer(HmacSha256Signer("secret"));
+  RestClientOptions ro;
+  ro.host = "localhost";
+  ro.connect_host = "127.0.0.1";
+  ro.port = order_server.port();
+  ro.time_sync_interval = 0;
+  ro.exchange_info_interval = 0;
+  ro.rate_limits = shared;
+  auto rest = RestClient::create(ioc, client_tls(), ro, &signer, "key");
+  std::optional<RestReadiness> started;
+  rest->start([&](RestReadiness r) { started = r; });
+  REQUIRE(run_until(ioc, [&] { return started.has_value(); }));
+  REQUIRE(*started == RestReadiness::Ready);
+
+  MarketDataPipeline client(client_pipeline_options());
+  MarketStreamOptions options = test_options(ex);
+  options.rate_limits = shared;
+  MarketStreamManager manager(ioc, client_tls(), options, client);
+  manager.start();
+  REQUIRE(publish_until(ioc, ex, [&] { return bans_sent == 1; }));
+  const Nanos banned_at = monotonic_ns();
+  REQUIRE(run_until(ioc, [&] { return rest->readiness() == RestReadiness::Banned; }, 1s));
+
+  // The order path sends nothing while the IP is banned: a request that cannot wait fails unsent.
+  const std::size_t order_requests = order_server.received.size();
+  RestCall time_call;
+  time_call.path = "/api/v3/time";
+  time_call.endpoint = Endpoint::Time;
+  time_call.timeout = 300 * kNanosPerMilli;
+  std::optional<RestResult> refused;
+  rest->call(time_call, [&](RestResult& r) { refused = std::move(r); });
+  REQUIRE(run_until(ioc, [&] { return refused.has_value(); }));
+  CHECK(refused->outcome == RestOutcome::NotSent);
+  CHECK(refused->not_sent == NotSentReason::Banned);
+  CHECK(order_server.received.size() == order_requests);
+  // Market data asks for no snapshot either until the ban is over (Retry-After 2 s, counted from
+  // the answer, a little before banned_at), then syncs.
+  tb::net::test::run_for(ioc, 2500ms);
+  REQUIRE_FALSE(depth_asked_after_ban.empty());
+  CHECK(depth_asked_after_ban.front() - banned_at >= 1800 * kNanosPerMilli);
+  REQUIRE(publish_until(ioc, ex, [&] { return synced(client); }));
+  // And the order path is back too.
+  time_call.timeout = 3 * kNanosPerSecond;
+  std::optional<RestResult> answered;
+  rest->call(time_call, [&](RestResult& r) { answered = std::move(r); });
+  REQUIRE(run_until(ioc, [&] { return answered.has_value(); }));
+  CHECK(answered->ok());
+  manager.stop();
+  rest->stop();
   tb::net::test::run_for(ioc, 50ms);
 }
 

@@ -118,6 +118,66 @@ TEST_CASE("restart with orders open: reconciled and adopted before the gateway i
   CHECK(adopted->exchange_id == 55);
 }
 
+TEST_CASE("restart after hours down: every fill since the last stored trade is found (myTrades fromId, paged)",
+          "[exchange][gateway]") {
+  Rig rig;
+  // The store's view at shutdown: BUY 0.012 resting, unfilled; the last stored BTCUSDT trade was 5000.
+  oms::RestoredOrder stored;
+  stored.client_id = tb::test::cid("tbOLD-9");
+  stored.exchange_id = 77;
+  stored.symbol = tb::test::sym("BTCUSDT");
+  stored.price = tb::test::px("50000");
+  stored.qty = tb::test::qty("0.012");
+  stored.updated = wall_clock_ns() - 3 * 3600 * kNanosPerSecond;
+  REQUIRE(rig.om.restore_order(stored, wall_clock_ns()));
+  rig.gw->set_trade_id_floor(tb::test::sym("BTCUSDT"), 5001);
+  // While the daemon was down (two hours ago, far outside any look-back window) the order filled
+  // in 1200 trades; an older trade (4990) is already in the restored position.
+  tb::binance::test::FakeOrder filled;
+  filled.symbol = "BTCUSDT";
+  filled.client_id = "tbOLD-9";
+  filled.side = "BUY";
+  filled.type = "LIMIT";
+  filled.price = "50000.00";
+  filled.qty = "0.01200";
+  filled.executed = "0.01200";
+  filled.status = "FILLED";
+  filled.order_id = 77;
+  rig.rest_fake.orders[filled.client_id] = filled;
+  const std::int64_t two_hours_ago_ms = wall_clock_ns() / kNanosPerMilli - 2 * 3600 * 1000;
+  tb::binance::test::FakeTrade old_trade;
+  old_trade.id = 4990;
+  old_trade.order_id = 12;
+  old_trade.price = "49000.00";
+  old_trade.qty = "0.50000";
+  old_trade.time = two_hours_ago_ms - 60'000;
+  rig.rest_fake.trades.push_back(old_trade);
+  for (std::int64_t i = 0; i < 1200; ++i) {
+    tb::binance::test::FakeTrade t;
+    t.id = 5001 + i;
+    t.order_id = 77;
+    t.price = "50000.00";
+    t.qty = "0.00001";
+    t.time = two_hours_ago_ms + i;
+    rig.rest_fake.trades.push_back(t);
+  }
+
+  rig.gw->start();
+  REQUIRE(run_until(rig.ioc, [&] { return rig.gw->armed(); }, std::chrono::seconds(8)));
+  // Two pages: 5001.. (1000 trades, full) then 6001.. (200).
+  std::vector<std::string> from_ids;
+  for (const auto& r : rig.rest_fake.received) {
+    if (r.path == "/api/v3/myTrades") from_ids.push_back(r.params.at("fromId"));
+  }
+  CHECK(from_ids == std::vector<std::string>{"5001", "6001"});
+  const oms::Order* o = rig.om.find(tb::test::cid("tbOLD-9"));
+  REQUIRE(o != nullptr);
+  CHECK(o->status == oms::OrderStatus::Filled);
+  CHECK(o->filled == tb::test::qty("0.012"));
+  CHECK(rig.book.position(tb::test::sym("BTCUSDT")) == tb::test::qty("0.012"));  // not the 0.5 of trade 4990
+  CHECK(rig.om.ready_for_strategy());
+}
+
 TEST_CASE("order over the WS API: acked, partially filled, replaced, cancelled", "[exchange][gateway]") {
   Rig rig;
   rig.gw->start();

@@ -61,6 +61,14 @@ std::string FakeOrder::json() const {
          std::to_string(time) + ",\"origQuoteOrderQty\":\"0.00000000\",\"selfTradePreventionMode\":\"NONE\"}";
 }
 
+std::string FakeTrade::json() const {
+  return "{\"symbol\":\"" + symbol + "\",\"id\":" + std::to_string(id) + ",\"orderId\":" + std::to_string(order_id) +
+         ",\"orderListId\":-1,\"price\":\"" + price + "\",\"qty\":\"" + qty + "\",\"quoteQty\":\"0\",\"commission\":\"" +
+         commission + "\",\"commissionAsset\":\"" + commission_asset + "\",\"time\":" + std::to_string(time) +
+         ",\"isBuyer\":" + (buyer ? "true" : "false") + ",\"isMaker\":" + (maker ? "true" : "false") +
+         ",\"isBestMatch\":true}";
+}
+
 FakeBinanceRest::FakeBinanceRest(boost::asio::io_context& ioc, net::TlsContextPtr tls, std::string api_key,
                                  std::string secret)
     : FakeHttpsServer(ioc, std::move(tls)),
@@ -215,7 +223,21 @@ void FakeBinanceRest::execute(Received& rec, Response& res) {
     return reply(rec, res, 200,
                  R"({"commissionRates":{"maker":"0.00100000","taker":"0.00100000","buyer":"0","seller":"0"},"canTrade":true,"updateTime":1,"balances":[{"asset":"USDT","free":"1000.00000000","locked":"0.00000000"}]})",
                  "ok");
-  if (rec.path == "/api/v3/myTrades") return reply(rec, res, 200, "[]", "ok");
+  if (rec.path == "/api/v3/myTrades") {
+    auto& p = rec.params;
+    const std::int64_t limit = std::clamp<std::int64_t>(p.count("limit") ? std::stoll(p["limit"]) : 500, 1, 1000);
+    const std::int64_t from_id = p.count("fromId") ? std::stoll(p["fromId"]) : -1;
+    const std::int64_t start = p.count("startTime") ? std::stoll(p["startTime"]) : 0;
+    std::string body = "[";
+    std::int64_t n = 0;
+    for (const FakeTrade& t : trades) {
+      if (n == limit) break;
+      if (t.symbol != p["symbol"] || (from_id >= 0 ? t.id < from_id : t.time < start)) continue;
+      if (n++ > 0) body += ",";
+      body += t.json();
+    }
+    return reply(rec, res, 200, body + "]", "ok");
+  }
   if (rec.path == "/api/v3/openOrders") return reply(rec, res, 200, open_orders_json(), "ok");
   if (rec.path == "/api/v3/order") {
     auto& p = rec.params;

@@ -5,7 +5,9 @@
 //   own clock (local wall + skew_ms): timestamp < serverTime + 1000 && serverTime - timestamp <=
 //   recvWindow, else -1021;
 // - /api/v3/time, /api/v3/exchangeInfo (BTCUSDT, tick 0.01, step 0.00001), POST/GET/DELETE
-//   /api/v3/order, GET /api/v3/openOrders, GET /api/v3/myTrades (empty), GET /api/v3/account;
+//   /api/v3/order, GET /api/v3/openOrders, GET /api/v3/account, GET /api/v3/myTrades (from
+//   `trades`: oldest first, ids >= fromId or times from startTime, at most limit: default 500,
+//   max 1000);
 // - every answer carries X-MBX-USED-WEIGHT-1M (the weight this fake counted in the current
 //   minute) and successful orders X-MBX-ORDER-COUNT-10S;
 // - `script` forces the next answers (status, body, headers) for a path, e.g. 429 with
@@ -35,6 +37,19 @@ struct FakeOrder {
 
   [[nodiscard]] bool is_open() const { return status == "NEW" || status == "PARTIALLY_FILLED"; }
   // The order as Binance's REST and WS API answer it (FULL-less order object).
+  [[nodiscard]] std::string json() const;
+};
+
+// One of the account's trades, as GET /api/v3/myTrades lists it.
+struct FakeTrade {
+  std::string symbol = "BTCUSDT";
+  std::int64_t id = 0;
+  std::int64_t order_id = 0;
+  std::string price = "0.00", qty = "0.00000", commission = "0", commission_asset = "BNB";
+  std::int64_t time = 0;  // ms
+  bool buyer = true;
+  bool maker = true;
+
   [[nodiscard]] std::string json() const;
 };
 
@@ -76,6 +91,7 @@ class FakeBinanceRest : public net::test::FakeHttpsServer {
   std::deque<Scripted> script;
   std::vector<Received> received;
   FakeOrderTable orders;
+  std::vector<FakeTrade> trades;  // ascending ids
   std::int64_t next_order_id = 1000;
   std::string exchange_info_body;  // BTCUSDT with Binance's real filters; tests may replace it
 

@@ -47,9 +47,11 @@ class LiveTrading {
   // loop and sets the gateway's trade-id floors (see trading_persistence.hpp).
   using RestoreHook = std::function<void(trading::TradingLoop& loop, binance::OrderGateway& gateway)>;
 
-  // Loads the credentials and builds the REST client. Errors name what is missing.
+  // Loads the credentials and builds the REST client on `rest_limits` (the per-IP budget shared
+  // with market data; null: its own). Errors name what is missing.
   static Result<std::unique_ptr<LiveTrading>> create(const config::Config& config, boost::asio::io_context& ioc,
-                                                     std::string run_prefix);
+                                                     std::string run_prefix,
+                                                     std::shared_ptr<binance::RateLimitTracker> rest_limits = {});
   ~LiveTrading();
   LiveTrading(const LiveTrading&) = delete;
   LiveTrading& operator=(const LiveTrading&) = delete;
@@ -73,7 +75,7 @@ class LiveTrading {
   struct Secrets;
   static Result<std::unique_ptr<Secrets>> load_secrets(const config::Config& config);
   LiveTrading(const config::Config& config, boost::asio::io_context& ioc, std::string run_prefix,
-              std::unique_ptr<Secrets> secrets);
+              std::unique_ptr<Secrets> secrets, std::shared_ptr<binance::RateLimitTracker> rest_limits);
   void start_rest();
   void load_account();
   void build_loop(Money cash);

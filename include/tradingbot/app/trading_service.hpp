@@ -36,6 +36,10 @@ namespace tb::trading {
 class PaperSession;
 }
 
+namespace tb::binance {
+class RateLimitTracker;
+}
+
 namespace tb::app {
 
 class LiveTrading;
@@ -45,9 +49,12 @@ inline constexpr auto kControlTimeout = std::chrono::seconds(2);
 class TradingService {
  public:
   // `control_token` is TRADINGBOT_CONTROL_TOKEN ("" disables control: every request gets 401).
+  // `rest_limits`: the process's per-IP Binance REST budget, shared with market data (live mode
+  // uses it; null gives the order path a tracker of its own).
   static Result<std::unique_ptr<TradingService>> create(const config::Config& config,
                                                         boost::asio::io_context& trading_context,
-                                                        std::string control_token);
+                                                        std::string control_token,
+                                                        std::shared_ptr<binance::RateLimitTracker> rest_limits = {});
   ~TradingService();
   TradingService(const TradingService&) = delete;
   TradingService& operator=(const TradingService&) = delete;

@@ -130,6 +130,7 @@ MarketStreamManager::MarketStreamManager(asio::io_context& ioc, net::TlsContextP
       pipeline_(pipeline),
       tick_timer_(ioc),
       snapshot_timer_(ioc),
+      rate_limits_(options_.rate_limits ? options_.rate_limits : std::make_shared<RateLimitTracker>()),
       snapshot_backoff_(options_.snapshot_backoff, 0x5a95) {
   net::HttpsPoolOptions pool_options;
   pool_options.max_per_host = 4;  // snapshots and polls are serialised; 4 is plenty
@@ -338,14 +339,14 @@ void MarketStreamManager::pump_snapshots() {
     }
     const std::int32_t weight = endpoint_weight(Endpoint::Depth, static_cast<std::int32_t>(options_.depth_snapshot_limit));
     const Nanos wall = wall_clock_ns();
-    const Nanos allowed_at = rate_limits_.delay_until(weight, wall);
+    const Nanos allowed_at = rate_limits_->delay_until(weight, wall);
     if (allowed_at > wall) {
       arm_snapshot_timer(now + (allowed_at - wall));
       return;
     }
     snapshot_queue_.erase(it);
     f->snapshot_queued = false;
-    rate_limits_.on_sent(weight, wall);
+    rate_limits_->on_sent(weight, wall);
     send_snapshot_request(*f);
     return;
   }
@@ -380,14 +381,14 @@ void MarketStreamManager::account_rest_response(const net::HttpsResult& result) 
   std::optional<std::int64_t> retry_after;
   for (const auto& field : result.response) {
     const std::string_view name = field.name_string();
-    (void)rate_limits_.on_header(name, field.value(), wall);
+    (void)rate_limits_->on_header(name, field.value(), wall);
     if (boost::beast::iequals(name, "Retry-After")) {
       std::int64_t seconds = 0;
       const std::string_view v = field.value();
       if (std::from_chars(v.data(), v.data() + v.size(), seconds).ec == std::errc{}) retry_after = seconds;
     }
   }
-  rate_limits_.on_http_status(static_cast<int>(result.response.result_int()), retry_after, wall);
+  rate_limits_->on_http_status(static_cast<int>(result.response.result_int()), retry_after, wall);
 }
 
 void MarketStreamManager::on_snapshot_response(const Symbol& symbol, net::HttpsResult& result) {
@@ -490,7 +491,7 @@ void MarketStreamManager::maybe_poll(Nanos now) {
   const auto n = static_cast<std::int32_t>(symbols.size());
   const std::int32_t weight = endpoint_weight(Endpoint::TickerBookTicker, n);
   const Nanos wall = wall_clock_ns();
-  if (rate_limits_.can_send(weight, wall) != RateDecision::Ok) return;  // the next tick tries again
+  if (rate_limits_->can_send(weight, wall) != RateDecision::Ok) return;  // the next tick tries again
   std::string target = "/api/v3/ticker/bookTicker?";
   if (n == 1) {
     target += "symbol=";
@@ -507,7 +508,7 @@ void MarketStreamManager::maybe_poll(Nanos now) {
   }
   for (auto& f : feeds_) f->refresh_wanted = false;
   if (breaker_due) next_poll_at_ = now + options_.poll_interval;
-  rate_limits_.on_sent(weight, wall);
+  rate_limits_->on_sent(weight, wall);
   poll_in_flight_ = true;
   pool_->request(rest_request(std::move(target)),
                  [this, alive = alive_, symbols = std::move(symbols)](net::HttpsResult& result) mutable {

@@ -328,7 +328,7 @@ std::size_t OrderGateway::send_requested_cancels(const Symbol& symbol) {
     }
   });
   std::size_t sent = 0;
-  for (const auto& id : cancel_scratch_) sent += send_requested_cancel(id) ? 1 : 0;
+  for (const auto& id : cancel_scratch_) sent += send_requested_cancel(id) ? 1U : 0U;
   return sent;
 }
 
@@ -421,6 +421,7 @@ void OrderGateway::schedule_queries(Nanos delay) {
 
 oms::ReportResult OrderGateway::apply_report(const oms::ExecutionReport& report) {
   const oms::ReportResult res = om_.on_execution_report(report, now());
+  if (report.trade_id >= 0) note_trade(report.symbol, report.trade_id);
   // Replaces waiting for their cancel: go on once the old order is terminal.
   if (!replaces_.empty()) {
     for (std::size_t i = 0; i < replaces_.size();) {
@@ -516,6 +517,7 @@ void OrderGateway::reconcile() {
   struct Run {
     std::size_t next = 0;
     bool trades_phase = false;
+    std::int64_t page_from = 0;  // fromId of the next myTrades page of symbols[next]; 0: first page
     Nanos as_of = 0;
     std::vector<oms::ExchangeOrder> open;
     std::vector<oms::ExchangeTrade> trades;
@@ -546,6 +548,7 @@ void OrderGateway::reconcile() {
     if (run->trades_phase && run->next >= symbols.size()) {
       const oms::ReconcileInput input{run->open, run->trades, run->as_of};
       const oms::ReconcileReport report = self->om_.reconcile(input, self->now());
+      for (const auto& t : run->trades) self->note_trade(t.symbol, t.trade_id);
       ++self->counters_.reconciles;
       spdlog::info("binance gateway: reconciled {} open orders, {} trades: {} differences, ready={}", run->open.size(),
                    run->trades.size(), report.diffs.size(), report.ready);
@@ -567,8 +570,9 @@ void OrderGateway::reconcile() {
       }
       return;
     }
-    const Symbol sym = symbols[run->next++];
+    const Symbol sym = symbols[run->next];
     if (!run->trades_phase) {
+      ++run->next;
       self->rest_->call(rest_open_orders(sym.view()), [self, run, step = strong, fail](RestResult& r) {
         std::vector<OrderResponse> orders;
         if (!r.ok() || parse_orders(self->parser_, r.body, orders) != ParseStatus::Ok) {
@@ -578,11 +582,22 @@ void OrderGateway::reconcile() {
         (*step)();
       });
     } else {
-      self->rest_->call(rest_my_trades(sym.view(), since_ms), [self, run, step = strong, fail, sym](RestResult& r) {
+      const std::int64_t from_id = run->page_from > 0 ? run->page_from : self->trade_cursor(sym).next;
+      RestCall call = from_id > 0 ? rest_my_trades_from(sym.view(), from_id) : rest_my_trades_since(sym.view(), since_ms);
+      self->rest_->call(std::move(call), [self, run, step = strong, fail, sym, from_id](RestResult& r) {
         if (!r.ok() || parse_my_trades(self->parser_, r.body, self->trades_) != ParseStatus::Ok) {
           return fail("myTrades");
         }
-        const std::int64_t floor = self->trade_id_floor(sym);
+        // A full page may have more behind it: ask again from the id after its last trade.
+        if (static_cast<std::int64_t>(self->trades_.size()) >= kMyTradesMaxLimit) {
+          const std::int64_t after = self->trades_.back().trade_id + 1;
+          if (after <= from_id) return fail("myTrades page does not advance");
+          run->page_from = after;
+        } else {
+          run->page_from = 0;
+          ++run->next;
+        }
+        const std::int64_t floor = self->trade_cursor(sym).floor;
         for (const auto& t : self->trades_) {
           if (t.trade_id < floor) continue;  // already in the restored position
           oms::ExchangeTrade e;
@@ -606,20 +621,21 @@ void OrderGateway::reconcile() {
 }
 
 void OrderGateway::set_trade_id_floor(const Symbol& symbol, std::int64_t first_new_trade_id) {
-  for (auto& [s, floor] : trade_floors_) {
-    if (s == symbol) {
-      floor = first_new_trade_id;
-      return;
-    }
-  }
-  trade_floors_.emplace_back(symbol, first_new_trade_id);
+  TradeCursor& cursor = trade_cursor(symbol);
+  cursor.floor = first_new_trade_id;
+  cursor.next = std::max(cursor.next, first_new_trade_id);
 }
 
-std::int64_t OrderGateway::trade_id_floor(const Symbol& symbol) const noexcept {
-  for (const auto& [s, floor] : trade_floors_) {
-    if (s == symbol) return floor;
+OrderGateway::TradeCursor& OrderGateway::trade_cursor(const Symbol& symbol) {
+  for (auto& cursor : trade_cursors_) {
+    if (cursor.symbol == symbol) return cursor;
   }
-  return 0;
+  return trade_cursors_.emplace_back(TradeCursor{symbol, 0, 0});
+}
+
+void OrderGateway::note_trade(const Symbol& symbol, std::int64_t trade_id) {
+  TradeCursor& cursor = trade_cursor(symbol);
+  cursor.next = std::max(cursor.next, trade_id + 1);
 }
 
 GatewayStatus OrderGateway::status() const {

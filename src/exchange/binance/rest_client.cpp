@@ -77,7 +77,8 @@ RestClient::RestClient(boost::asio::io_context& ioc, net::TlsContextPtr tls, Res
       signer_(signer),
       api_key_(api_key),
       pool_(net::HttpsConnectionPool::create(ioc, std::move(tls), options_.pool)),
-      limits_(options_.rate_utilization),
+      limits_(options_.rate_limits ? options_.rate_limits
+                                   : std::make_shared<RateLimitTracker>(options_.rate_utilization)),
       clock_(options_.clock),
       breaker_(options_.breaker),
       wait_timer_(ioc),
@@ -119,7 +120,7 @@ void RestClient::stop() {
 
 RestReadiness RestClient::readiness() const noexcept {
   const Nanos now = wall_now();
-  if (limits_.banned(now)) return RestReadiness::Banned;
+  if (limits_->banned(now)) return RestReadiness::Banned;
   if (clock_.check(now) != ClockStatus::Ok) return clock_.synced() || started_ ? RestReadiness::ClockUnusable : RestReadiness::Starting;
   if (!info_loaded_) return RestReadiness::ExchangeInfoMissing;
   return RestReadiness::Ready;
@@ -149,13 +150,13 @@ void RestClient::pump() {
     const Nanos now_mono = monotonic_ns();
     const std::int32_t weight = endpoint_weight(head->call.endpoint, head->call.weight_n);
     const std::int32_t orders = counts_as_order(head->call.endpoint) ? 1 : 0;
-    const Nanos ready_at = limits_.delay_until(weight, now, orders);
+    const Nanos ready_at = limits_->delay_until(weight, now, orders);
     if (ready_at > now) {
       const Nanos wait = ready_at - now;
       if (now_mono + wait > head->deadline_mono) {
         auto p = std::move(head);
         queue_.pop_front();
-        not_sent(p, limits_.banned(now) ? NotSentReason::Banned : NotSentReason::RateLimited);
+        not_sent(p, limits_->banned(now) ? NotSentReason::Banned : NotSentReason::RateLimited);
         continue;
       }
       if (!head->waited) {
@@ -179,7 +180,7 @@ void RestClient::pump() {
     }
     auto p = std::move(head);
     queue_.pop_front();
-    limits_.on_sent(weight, now, orders);
+    limits_->on_sent(weight, now, orders);
     send(std::move(p));
   }
 }
@@ -264,7 +265,7 @@ void RestClient::on_response(const std::shared_ptr<Pending>& pending, net::Https
 
   ++counters_.responses;
   auto& res = result.response;
-  for (const auto& field : res) limits_.on_header(field.name_string(), field.value(), now);
+  for (const auto& field : res) limits_->on_header(field.name_string(), field.value(), now);
   r.http_status = static_cast<int>(res.result_int());
   r.body = std::move(res.body());
   const int status = r.http_status;
@@ -273,11 +274,11 @@ void RestClient::on_response(const std::shared_ptr<Pending>& pending, net::Https
     breaker_.on_success(now_mono);  // the exchange answered: not a transport failure
     std::optional<std::int64_t> retry_after;
     if (auto it = res.find(http::field::retry_after); it != res.end()) retry_after = parse_int(it->value());
-    limits_.on_http_status(status, retry_after, now);
+    limits_->on_http_status(status, retry_after, now);
     (void)parse_api_error(parser_, r.body, r.error);
     r.outcome = RestOutcome::Rejected;  // a 429/418 request was not executed
     if (status == 418) {
-      on_ban(limits_.blocked_until());
+      on_ban(limits_->blocked_until());
     } else {
       ++counters_.http_429;
       spdlog::warn("binance rest: 429 on {} (Retry-After {} s): all REST traffic held", pending->call.path,
@@ -428,7 +429,7 @@ void RestClient::refresh_exchange_info(std::function<void(bool)> done) {
         self->info_loaded_ = true;
         self->info_loaded_wall_ = self->wall_now();
         if (!self->info_.rate_limits.empty())
-          self->limits_.set_limits(self->info_.rate_limits.data(), self->info_.rate_limits.size());
+          self->limits_->set_limits(self->info_.rate_limits.data(), self->info_.rate_limits.size());
         ++self->counters_.exchange_info_loads;
         ok = true;
       } else {
@@ -466,19 +467,19 @@ RestStatus RestClient::status() const {
   RestStatus s = counters_;
   const Nanos now = wall_now();
   s.readiness = readiness();
-  s.used_weight_1m = limits_.used_weight_1m(now);
-  for (std::size_t i = 0; i < limits_.limit_count(); ++i) {
-    const RateLimit& l = limits_.limit(i);
+  s.used_weight_1m = limits_->used_weight_1m(now);
+  for (std::size_t i = 0; i < limits_->limit_count(); ++i) {
+    const RateLimit& l = limits_->limit(i);
     if (l.type == RateLimitType::RequestWeight && l.unit == IntervalUnit::Minute && l.interval_num == 1)
       s.weight_limit_1m = l.limit;
     if (l.type == RateLimitType::Orders && l.unit == IntervalUnit::Second && l.interval_num == 10) {
       s.order_limit_10s = l.limit;
-      s.order_count_10s = limits_.used(i, now);
+      s.order_count_10s = limits_->used(i, now);
     }
   }
-  s.banned = limits_.banned(now);
-  s.blocked_until_wall = limits_.blocked_until();
-  s.banned_until_wall = s.banned ? limits_.blocked_until() : 0;
+  s.banned = limits_->banned(now);
+  s.blocked_until_wall = limits_->blocked_until();
+  s.banned_until_wall = s.banned ? limits_->blocked_until() : 0;
   s.clock_status = clock_.check(now);
   s.clock_offset = clock_.offset();
   s.clock_rtt = clock_.rtt();
@@ -544,14 +545,25 @@ RestCall rest_account() {
   return c;
 }
 
-RestCall rest_my_trades(std::string_view symbol, std::int64_t start_time_ms) {
+namespace {
+RestCall my_trades(std::string_view symbol, const char* key, std::int64_t value, std::int64_t limit) {
   RestCall c;
   c.path = "/api/v3/myTrades";
   c.endpoint = Endpoint::MyTrades;
   c.security = Security::Signed;
   c.params.emplace_back("symbol", std::string(symbol));
-  c.params.emplace_back("startTime", std::to_string(start_time_ms));
+  c.params.emplace_back(key, std::to_string(value));
+  c.params.emplace_back("limit", std::to_string(limit));
   return c;
+}
+}  // namespace
+
+RestCall rest_my_trades_since(std::string_view symbol, std::int64_t start_time_ms, std::int64_t limit) {
+  return my_trades(symbol, "startTime", start_time_ms, limit);
+}
+
+RestCall rest_my_trades_from(std::string_view symbol, std::int64_t from_id, std::int64_t limit) {
+  return my_trades(symbol, "fromId", from_id, limit);
 }
 
 }  // namespace tb::binance

@@ -88,6 +88,9 @@ struct MarketStreamOptions {
   Nanos tick = 100 * kNanosPerMilli;              // freshness / breaker / rate evaluation period
   Nanos rest_timeout = 10 * kNanosPerSecond;
   net::BackoffOptions snapshot_backoff{500 * kNanosPerMilli, 30 * kNanosPerSecond, 0, 2.0};
+  // The process's per-IP REST budget, shared with the order path (RestClientOptions::rate_limits);
+  // null: a tracker of its own.
+  std::shared_ptr<RateLimitTracker> rate_limits;
 
   // Endpoints, symbols, streams, stale_after and the snapshot limit from the config.
   static MarketStreamOptions from_config(const config::Config& config);
@@ -155,7 +158,7 @@ class MarketStreamManager {
   [[nodiscard]] std::vector<SymbolFeedStats> symbol_stats() const;
   [[nodiscard]] std::vector<ConnectionStats> connection_stats() const;
   [[nodiscard]] std::vector<StreamFreshness> stream_stats() const;
-  [[nodiscard]] const RateLimitTracker& rate_limits() const noexcept { return rate_limits_; }
+  [[nodiscard]] const RateLimitTracker& rate_limits() const noexcept { return *rate_limits_; }
   [[nodiscard]] const net::HttpsConnectionPool& rest_pool() const noexcept { return *pool_; }
   [[nodiscard]] std::optional<FeedState> feed_state(const Symbol& symbol) const;
   [[nodiscard]] std::size_t connection_count() const noexcept { return connections_.size(); }
@@ -209,7 +212,7 @@ class MarketStreamManager {
   boost::asio::steady_timer tick_timer_;
   boost::asio::steady_timer snapshot_timer_;
   bool snapshot_timer_armed_ = false;
-  RateLimitTracker rate_limits_;
+  std::shared_ptr<RateLimitTracker> rate_limits_;  // never null
   net::Backoff snapshot_backoff_;
   JsonParser parser_;
   std::vector<BookTicker> tickers_;

@@ -14,7 +14,11 @@
 //   execution report arriving first resolves it too.
 // - User data: executionReports feed on_execution_report; a gap (WS API reconnect) marks the
 //   manager unreconciled and runs reconcile(): GET /openOrders per symbol + GET /myTrades per
-//   symbol since `trades_lookback` before the gap, then OrderManager::reconcile.
+//   symbol, then OrderManager::reconcile. myTrades starts at the first trade id this process has
+//   not seen (fromId: the restored store's last trade + 1, raised by every fill applied since),
+//   so fills made while the daemon was down for hours are found; only a symbol without any known
+//   trade falls back to the `trades_lookback` window before the gap. Full pages are followed
+//   (fromId = last + 1) until a short one.
 // - start(): REST start unless the owner already did (clock + exchangeInfo, readiness must be
 //   Ready), WS API up and
 //   subscribed, reconcile; then state Armed. Anything failing leaves it not armed (the daemon
@@ -77,7 +81,7 @@ struct OrderGatewayOptions {
   std::vector<Symbol> symbols;                          // traded symbols (reconciliation scope)
   Nanos unknown_query_delay = 1 * kNanosPerSecond;      // first query of an unknown outcome
   Nanos query_interval = 2 * kNanosPerSecond;           // then every this long until resolved
-  Nanos trades_lookback = 10 * 60 * kNanosPerSecond;    // myTrades window before a gap
+  Nanos trades_lookback = 10 * 60 * kNanosPerSecond;    // myTrades window when no trade id is known
   bool prefer_ws_api = true;                            // false: REST only (tests, incidents)
 };
 
@@ -157,7 +161,15 @@ class OrderGateway : public std::enable_shared_from_this<OrderGateway>, private 
   [[nodiscard]] static bool changed(const oms::ReportResult& r) noexcept {
     return r.status == oms::ReportStatus::Applied || r.fill_applied;
   }
-  [[nodiscard]] std::int64_t trade_id_floor(const Symbol& symbol) const noexcept;
+  // Per symbol: trades below `floor` are in the restored positions; `next` is the first trade id
+  // not seen yet (0 while none is known), where reconciliation's myTrades starts.
+  struct TradeCursor {
+    Symbol symbol;
+    std::int64_t floor = 0;
+    std::int64_t next = 0;
+  };
+  TradeCursor& trade_cursor(const Symbol& symbol);
+  void note_trade(const Symbol& symbol, std::int64_t trade_id);
   void emit(GatewayEventKind kind, const oms::ClientOrderId& id, std::int32_t code = 0);
   void set_state(GatewayState state);
   [[nodiscard]] Nanos now() const noexcept { return wall_clock_ns(); }
@@ -186,7 +198,7 @@ class OrderGateway : public std::enable_shared_from_this<OrderGateway>, private 
     OrderIntent intent;
   };
   std::vector<PendingReplace> replaces_;
-  std::vector<std::pair<Symbol, std::int64_t>> trade_floors_;
+  std::vector<TradeCursor> trade_cursors_;
   std::vector<oms::ClientOrderId> cancel_scratch_;
   GatewayStatus counters_;
 };

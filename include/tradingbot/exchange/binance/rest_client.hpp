@@ -63,7 +63,10 @@ struct RestClientOptions {
   Nanos exchange_info_interval = 60 * 60 * kNanosPerSecond;  // 0 = only at start and on -1013
   std::uint32_t max_idempotent_retries = 2;
   Nanos retry_delay = 200 * kNanosPerMilli;
-  double rate_utilization = 0.9;  // share of each limit we allow ourselves
+  double rate_utilization = 0.9;  // share of each limit we allow ourselves (own tracker only)
+  // Binance counts weight and bans per IP: the daemon hands the same tracker to market data and
+  // the order path, so a 429/418 seen by either stops both. Null: a tracker of this client's own.
+  std::shared_ptr<RateLimitTracker> rate_limits;
   ClockOffsetConfig clock;
   net::CircuitBreakerOptions breaker;
   net::HttpsPoolOptions pool;
@@ -195,10 +198,10 @@ class RestClient : public std::enable_shared_from_this<RestClient> {
   [[nodiscard]] std::int64_t request_timestamp_ms() const noexcept {
     return clock_.timestamp_for_request(wall_now());
   }
-  [[nodiscard]] const RateLimitTracker& rate_limits() const noexcept { return limits_; }
+  [[nodiscard]] const RateLimitTracker& rate_limits() const noexcept { return *limits_; }
   // The WS API shares the per-IP weight with REST: it reports its usage and 429/418 here.
-  [[nodiscard]] RateLimitTracker& shared_rate_limits() noexcept { return limits_; }
-  [[nodiscard]] bool banned() const noexcept { return limits_.banned(wall_now()); }
+  [[nodiscard]] RateLimitTracker& shared_rate_limits() noexcept { return *limits_; }
+  [[nodiscard]] bool banned() const noexcept { return limits_->banned(wall_now()); }
   [[nodiscard]] RestReadiness readiness() const noexcept;
   [[nodiscard]] RestStatus status() const;
   [[nodiscard]] const RestClientOptions& options() const noexcept { return options_; }
@@ -235,7 +238,7 @@ class RestClient : public std::enable_shared_from_this<RestClient> {
   RequestSigner* signer_;
   std::string api_key_;
   std::shared_ptr<net::HttpsConnectionPool> pool_;
-  RateLimitTracker limits_;
+  std::shared_ptr<RateLimitTracker> limits_;  // never null
   ClockOffsetEstimator clock_;
   mutable net::CircuitBreaker breaker_;  // state() rolls open -> half_open when read
   JsonParser parser_;
@@ -266,6 +269,12 @@ class RestClient : public std::enable_shared_from_this<RestClient> {
 [[nodiscard]] RestCall rest_open_orders(std::string_view symbol);
 [[nodiscard]] RestCall rest_account();
 // GET /api/v3/myTrades?symbol=..&startTime=.. (weight 20).
-[[nodiscard]] RestCall rest_my_trades(std::string_view symbol, std::int64_t start_time_ms);
+// GET /api/v3/myTrades, oldest first, at most `limit` (Binance: default 500, max 1000) trades:
+// from `start_time_ms` on, or with ids >= `from_id` (the way to page: next from_id = last id + 1).
+inline constexpr std::int64_t kMyTradesMaxLimit = 1000;
+[[nodiscard]] RestCall rest_my_trades_since(std::string_view symbol, std::int64_t start_time_ms,
+                                            std::int64_t limit = kMyTradesMaxLimit);
+[[nodiscard]] RestCall rest_my_trades_from(std::string_view symbol, std::int64_t from_id,
+                                           std::int64_t limit = kMyTradesMaxLimit);
 
 }  // namespace tb::binance
