@@ -21,9 +21,7 @@ if [ "${1:-}" != "--fast" ]; then
   echo "== build (ASan + UBSan)"
   bash scripts/build.sh asan
   echo "== tests (ASan + UBSan)"
-  # Leak detection is off until the indirect OpenSSL leaks LSan reports in test_exchange_live (a
-  # shared_ptr cycle through the order gateway and its WS API session is suspected) are fixed.
-  export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   (cd build-asan && ctest --output-on-failure -j2 --timeout 600)
 fi

@@ -69,7 +69,6 @@ WebSocketClient::~WebSocketClient() = default;
 
 void WebSocketClient::connect() {
   if (state_ != State::idle) return;
-  self_ = shared_from_this();
   do_resolve();
 }
 
@@ -317,7 +316,8 @@ void WebSocketClient::fail(const error_code& ec, const char* what) {
 
 void WebSocketClient::finish(CloseCause cause, std::string message) {
   if (state_ == State::closed) return;
-  auto keep_alive = std::move(self_);  // released when this function returns
+  // on_closed may drop the owner's last reference; stay alive until this function returns.
+  const auto keep_alive = shared_from_this();
   const bool was_open = state_ == State::open || state_ == State::closing;
   state_ = State::closed;
   phase_timer_.cancel();

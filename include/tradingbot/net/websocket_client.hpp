@@ -125,7 +125,8 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
   void on_message(MessageHandler handler) { on_message_ = std::move(handler); }
   void on_closed(CloseHandler handler) { on_closed_ = std::move(handler); }
 
-  // Starts the connect sequence (once). The object keeps itself alive until on_closed ran.
+  // Starts the connect sequence (once). Its pending operations keep the object alive until
+  // on_closed ran, so an owner may let go of it; destroying the io_context releases it.
   void connect();
   // Queues a text (or binary) message. Paced messages wait for the ControlPacer (SUBSCRIBE etc.
   // on market streams); unpaced ones skip it (WS API requests: their limit is request weight).
@@ -192,7 +193,6 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
   OpenHandler on_open_;
   MessageHandler on_message_;
   CloseHandler on_closed_;
-  std::shared_ptr<WebSocketClient> self_;  // keeps us alive from connect() to on_closed
 };
 
 // ReconnectingWebSocket: keeps one logical stream up. On any close it waits Backoff::next_delay()
