@@ -99,6 +99,13 @@ pass "SIGTERM halts, cancels the market maker's open quotes on the exchange, exi
 # --- Restart recovery, no strategy (only our manual orders move the position). Same journal:
 # the first run's fills are in the restored position and must not be applied again.
 sed -e 's/^name = "market_maker"/name = ""/' "$WORK/live.toml" >"$WORK/manual.toml"
+# While the simulated market is held still around the SIGKILL (below), no market data flows: the
+# dead-man must not cancel the resting order meanwhile.
+printf '[risk]\nmarket_data_stale_ms = 120000\n' >>"$WORK/manual.toml"
+sim_admin() {  # sim_admin ACTION: the simulator's fault switches (pause / resume the agents)
+  curl -s --max-time 5 --cacert "$WORK/pki/ca.pem" -X POST "https://127.0.0.1:$sim_port/sim/admin/$1" | grep -q '"ok":true' ||
+    fail "sim admin $1 failed"
+}
 order() {  # order SIDE PRICE QTY -> client id
   local answer
   answer=$(curl -s --max-time 5 -X POST -H "Authorization: Bearer $token" \
@@ -128,8 +135,11 @@ wait_http "$base/health"
 wait_until 20 "the live gateway did not arm (manual run)" "s['trading']['live']['gateway'] == 'armed'"
 order BUY "$(top ask 1.002)" 0.00200 >/dev/null  # crosses the ask: fills at once
 wait_until 10 "the crossing buy did not fill" "s['trading']['orders']['fills'] >= 1 and s['trading']['orders']['live'] == 0"
-resting=$(order BUY "$(top bid 0.96)" 0.00100)  # 4% under: no taker sweeps that deep
+resting=$(order BUY "$(top bid 0.96)" 0.00100)  # 4% under the bid
 wait_until 10 "the resting buy was not acknowledged" "s['trading']['orders']['live'] == 1"
+# Hold the simulated market still until the comparison is done: its agents can walk the price
+# 4% in a slow run, and a real fill of the resting order would change the position legitimately.
+sim_admin pause
 # An order's final status can arrive (order answer) before its last execution reports: let the
 # fills settle, and the store thread journal them (fdatasync within its flush interval).
 sleep 1
@@ -150,6 +160,7 @@ answer=$(curl -s --max-time 5 -X POST -H "Authorization: Bearer $token" \
   -d "{\"symbol\":\"BTCUSDT\",\"client_order_id\":\"$resting\"}" "$base/control/cancel")
 [[ $answer == *'"ok":true'* ]] || fail "the restored order could not be canceled: $answer"
 wait_until 10 "the restored order's cancel was not confirmed" "s['trading']['orders']['live'] == 0"
+sim_admin resume
 grep -q 'reconciled 1 open orders' "$WORK/daemon.log" || diag_fail "the exchange did not show exactly our one open order"
 stop_daemon
 pass "SIGKILL with an open order and a position: both restored, reconciled (position $after kept exactly), order canceled"
