@@ -25,8 +25,8 @@ add_library(tb_asio STATIC ${PROJECT_SOURCE_DIR}/src/net/boost_impl.cpp)
 target_link_libraries(tb_asio PUBLIC Boost::headers Threads::Threads OpenSSL::SSL OpenSSL::Crypto)
 # Boost's code, not ours: tb_set_warnings is not applied to it.
 # Sanitizer build: UBSan's checks that instrument every pointer access (alignment, null, vptr,
-# pointer-overflow) tripled the compile time of translation units built around Beast's TLS
-# templates, for checks that ASan's own instrumentation of every access largely covers there.
+# pointer-overflow) made translation units built around Beast's TLS templates 1.5x slower to
+# compile, for checks that ASan's own instrumentation of every access largely covers there.
 # They stay on for the modules without Asio (book, market, oms, risk, strategy, store, the
 # decoders), where integer, shift, alignment and null bugs in our own logic would hide.
 if(TB_SANITIZE)
