@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # HTTP figures for issue 2, each next to the peer it is compared with, measured in one run:
-#   - /health under `wrk -t2 -c100`: the daemon vs a plain nginx `return 200` on this box
-#     (target: at least nginx's req/s, p99 no worse than 1.5x nginx's), and through the project's
-#     own nginx site (nginx/tradingbot.conf) proxying to the daemon.
+#   - /health under `wrk -t2 -c100`: the daemon with its default single HTTP thread and with
+#     `http.threads = 2`, vs a plain nginx `return 200` (worker_processes auto: one per core) on
+#     this box (target: at least nginx's req/s, p99 no worse than 1.5x nginx's), and through the
+#     project's own nginx site (nginx/tradingbot.conf) proxying to the daemon.
 #   - idle RSS of the daemon (target < 15 MB; the Python bot used ~200 MB)
 #   - exec to /health answering (target < 100 ms)
 # Usage: bench/scripts/http_bench.sh [seconds per wrk run, default 10]
@@ -25,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 port() { echo $((20000 + RANDOM % 30000)); }
-daemon_port=$(port); plain_port=$((daemon_port + 1)); proxy_port=$((daemon_port + 2))
+daemon_port=$(port); plain_port=$((daemon_port + 1)); proxy_port=$((daemon_port + 2)); daemon2_port=$((daemon_port + 3))
 
 wait_up() {
   for _ in $(seq 1 400); do curl -s -o /dev/null --max-time 1 "$1" && return 0; sleep 0.01; done
@@ -33,7 +34,12 @@ wait_up() {
 }
 
 # --- daemon: start-up time and idle RSS
-printf '[http]\nlisten = "127.0.0.1:%s"\n[trading]\nmode = "paper"\n[log]\nlevel = "warn"\n' "$daemon_port" >"$work/tb.toml"
+daemon_config() {  # daemon_config PORT THREADS NAME
+  printf '[http]\nlisten = "127.0.0.1:%s"\nthreads = %s\n[trading]\nmode = "paper"\n[log]\nlevel = "warn"\n[store]\njournal_dir = "%s"\n' \
+    "$1" "$2" "$work/journal-$3" >"$work/$3.toml"
+}
+daemon_config "$daemon_port" 1 tb
+daemon_config "$daemon2_port" 2 tb2
 t0=$(date +%s%N)
 "$bin" --config "$work/tb.toml" >"$work/daemon.log" 2>&1 &
 pids+=($!)
@@ -70,6 +76,9 @@ CONF
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf"
 wait_up "http://127.0.0.1:$plain_port/health"
 wait_up "http://127.0.0.1:$proxy_port/health"
+"$bin" --config "$work/tb2.toml" >"$work/daemon2.log" 2>&1 &
+pids+=($!)
+wait_up "http://127.0.0.1:$daemon2_port/health"
 
 # wrk's latency distribution: req/s and p99 in microseconds.
 run_wrk() {
@@ -83,17 +92,19 @@ run_wrk() {
 
 read -r nginx_rps nginx_p99 < <(run_wrk "http://127.0.0.1:$plain_port/health")
 read -r tb_rps tb_p99 < <(run_wrk "http://127.0.0.1:$daemon_port/health")
+read -r tb2_rps tb2_p99 < <(run_wrk "http://127.0.0.1:$daemon2_port/health")
 read -r proxy_rps proxy_p99 < <(run_wrk "http://127.0.0.1:$proxy_port/health")
 
 echo
 echo "tradingbot HTTP benchmark ($(nproc) cores, wrk -t2 -c100 -d${duration}s, loopback)"
 printf '%-34s %12s %12s\n' "target" "req/s" "p99 (us)"
 printf '%-34s %12s %12s\n' "nginx return 200 (peer)" "$nginx_rps" "$nginx_p99"
-printf '%-34s %12s %12s\n' "tradingbot /health" "$tb_rps" "$tb_p99"
+printf '%-34s %12s %12s\n' "tradingbot /health (1 HTTP thread)" "$tb_rps" "$tb_p99"
+printf '%-34s %12s %12s\n' "tradingbot /health (2 HTTP threads)" "$tb2_rps" "$tb2_p99"
 printf '%-34s %12s %12s\n' "nginx/tradingbot.conf -> /health" "$proxy_rps" "$proxy_p99"
 printf '%-34s %12s\n' "FastAPI bot (recorded figure)" "~10700"
-awk -v a="$tb_rps" -v b="$nginx_rps" -v pa="$tb_p99" -v pb="$nginx_p99" 'BEGIN {
-  printf "ratio req/s tradingbot/nginx: %.2f (target >= 1.00)\n", a / b;
-  printf "ratio p99 tradingbot/nginx:   %.2f (target <= 1.50)\n", pa / pb }'
+awk -v a="$tb_rps" -v a2="$tb2_rps" -v b="$nginx_rps" -v pa="$tb_p99" -v pa2="$tb2_p99" -v pb="$nginx_p99" 'BEGIN {
+  printf "ratio req/s tradingbot/nginx: 1 thread %.2f, 2 threads %.2f (target >= 1.00)\n", a / b, a2 / b;
+  printf "ratio p99 tradingbot/nginx:   1 thread %.2f, 2 threads %.2f (target <= 1.50)\n", pa / pb, pa2 / pb }'
 echo "idle RSS: $((rss_kb / 1024)) MB ($rss_kb kB) (target < 15 MB; Python bot ~200 MB)"
 echo "exec to /health answering: ${startup_ms} ms (target < 100 ms)"

@@ -108,6 +108,7 @@ Config build(const toml::table& root, std::string_view source_name) {
     s.integer("body_limit_bytes", cfg.http.body_limit_bytes, 0, 16 << 20);
     s.integer("read_timeout_ms", cfg.http.read_timeout_ms, 100, 600'000);
     s.integer("idle_timeout_ms", cfg.http.idle_timeout_ms, 100, 3'600'000);
+    s.integer("threads", cfg.http.threads, 1, 16);
     s.finish();
   }
   {

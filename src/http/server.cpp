@@ -1,5 +1,7 @@
-// Server implementation: one io_context on one thread, an acceptor, and one Connection per
-// client socket. Each Connection runs a strictly sequential cycle (read -> parse every complete
+// Server implementation: `http.threads` workers, each one io_context on one thread with the
+// connections it serves; one acceptor (on the first worker) hands each accepted socket to the
+// next worker, round-robin, and a Connection lives on its worker's thread only. One Connection
+// per client socket. Each Connection runs a strictly sequential cycle (read -> parse every complete
 // request in the buffer -> write all their responses with one write -> parse or read again), so
 // pipelined requests are answered in order with a single outstanding write per socket and no
 // locks. Parsing uses Beast's request parser fed from our own flat_buffer (parser::put), which
@@ -161,11 +163,10 @@ struct Limits {
   Clock::duration linger_timeout;
 };
 
-// Counters written only by the HTTP thread and read by stats() from any thread.
+// Counters written only by one worker's thread and read by stats() from any thread.
 struct Counters {
   std::atomic<std::uint64_t> requests{0};
   std::array<std::atomic<std::uint64_t>, 5> responses_by_class{};
-  std::atomic<std::uint64_t> connections_open{0};
   std::atomic<std::uint64_t> connections_accepted{0};
   std::atomic<std::uint64_t> connections_rejected{0};
   std::atomic<std::uint64_t> bad_requests{0};
@@ -225,8 +226,67 @@ struct DeferredState {
 // Any thread: hands `response` to the HTTP thread for the request `state` stands for.
 void post_completion(std::shared_ptr<DeferredState> state, Response response, bool abandoned);
 
-// Everything the HTTP thread shares between connections. Only start(), stop() and the
-// read-only accessors marked "any thread" are called from elsewhere.
+class ServerCore;
+
+// One HTTP thread: its own io_context, the connections it serves, its counters and the sink
+// deferred completions are posted through. A Connection touches only its Worker (and, read-only,
+// the limits and router of the ServerCore), so workers share nothing mutable but the connection
+// count. Only start_thread(), post_stop(), join(), detach_sink() and the const accessors are
+// called from other threads.
+class Worker {
+ public:
+  Worker(ServerCore& core, std::size_t index);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // This worker's thread only.
+  [[nodiscard]] const Limits& limits() const noexcept;
+  [[nodiscard]] const Router& router() const noexcept;
+  [[nodiscard]] Counters& counters() noexcept { return counters_; }
+  [[nodiscard]] const std::shared_ptr<CompletionSink>& completion_sink() const noexcept { return sink_; }
+  [[nodiscard]] bool stopping() const noexcept { return stopping_; }
+  [[nodiscard]] std::string_view date_line() const noexcept { return {date_line_.data(), date_length_}; }
+  void register_connection(Connection* connection) noexcept;
+  void unregister_connection(Connection* connection) noexcept;
+
+  // Any thread. adopt(): the socket was accepted onto this worker's io_context; the Connection is
+  // created and started on its thread.
+  [[nodiscard]] asio::io_context& io() noexcept { return io_; }
+  [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
+  [[nodiscard]] std::uint64_t deferred_dropped() const noexcept { return read(sink_->dropped); }
+  void adopt(tcp::socket socket);
+  void start_thread();
+  void post_stop();
+  [[nodiscard]] bool is_current_thread() const noexcept { return std::this_thread::get_id() == thread_.get_id(); }
+  void join();
+  void detach_sink();  // after join(): later completions are dropped, never posted to a dead io
+
+ private:
+  void run();
+  void begin_stop();
+  void update_date_line() noexcept;
+  void do_date_tick();
+
+  ServerCore& core_;
+  std::size_t index_;
+  alignas(64) Counters counters_;  // own cache lines: workers never write each other's
+  std::shared_ptr<CompletionSink> sink_ = std::make_shared<CompletionSink>();
+  std::array<char, 64> date_line_{};
+  std::size_t date_length_ = 0;
+  Connection* connections_ = nullptr;  // intrusive list of this worker's live connections
+  bool stopping_ = false;
+
+  // Declared last so they are destroyed first, while the state above is still alive for any
+  // Connection released by the io_context's destructor.
+  asio::io_context io_{1};
+  asio::steady_timer date_timer_{io_};
+  std::thread thread_;
+};
+
+// The server: shared read-only state (limits, router), one acceptor on the first worker's
+// io_context handing accepted sockets round-robin to `http.threads` workers, and the connection
+// cap. One acceptor rather than SO_REUSEPORT sockets per worker, so a second daemon started by
+// mistake still fails to bind instead of silently taking half of the connections.
 class ServerCore {
  public:
   ServerCore(const config::HttpConfig& config, Router router)
@@ -242,63 +302,50 @@ class ServerCore {
   [[nodiscard]] std::uint16_t port() const noexcept { return port_.load(std::memory_order_acquire); }
   [[nodiscard]] bool running() const noexcept { return running_.load(std::memory_order_acquire); }
   [[nodiscard]] ServerStats stats() const noexcept;
-
-  // HTTP thread only.
   [[nodiscard]] const Limits& limits() const noexcept { return limits_; }
   [[nodiscard]] const Router& router() const noexcept { return router_; }
-  [[nodiscard]] Counters& counters() noexcept { return counters_; }
-  [[nodiscard]] const std::shared_ptr<CompletionSink>& completion_sink() const noexcept { return sink_; }
-  [[nodiscard]] bool stopping() const noexcept { return stopping_; }
-  [[nodiscard]] std::string_view date_line() const noexcept { return {date_line_.data(), date_length_}; }
-  void register_connection(Connection* connection) noexcept;
-  void unregister_connection(Connection* connection) noexcept;
+  // Connections open or accepted and on their way to a worker (the cap counts both).
+  void connection_closed() noexcept { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
+  void mark_stopped() noexcept { running_.store(false, std::memory_order_release); }
 
  private:
-  void run();
+  // The acceptor's (first worker's) thread.
   void do_accept();
-  void on_accept(const error_code& ec, tcp::socket socket);
+  void on_accept(const error_code& ec, Worker& worker, tcp::socket socket);
   void reject(tcp::socket& socket);
-  void begin_stop();
-  void update_date_line() noexcept;
-  void do_date_tick();
+  void stop_accepting();
 
   config::HttpConfig config_;
   Limits limits_;
   Router router_;
-  Counters counters_;
-  std::shared_ptr<CompletionSink> sink_ = std::make_shared<CompletionSink>();
   const std::string reject_response_;
-  std::array<char, 64> date_line_{};
-  std::size_t date_length_ = 0;
-  Connection* connections_ = nullptr;  // intrusive list of live connections
-  std::size_t open_connections_ = 0;
-  bool stopping_ = false;
+  std::atomic<std::size_t> open_connections_{0};
+  std::size_t next_worker_ = 0;  // acceptor thread: round-robin
+  bool accepting_ = false;       // acceptor thread
   std::atomic<std::uint16_t> port_{0};
   std::atomic<bool> running_{false};
   std::mutex lifecycle_mutex_;  // serialises start() and stop()
   bool started_ = false;
 
-  // Declared last so they are destroyed first, while the state above is still alive for any
-  // Connection released by the io_context's destructor.
-  asio::io_context io_{1};
-  tcp::acceptor acceptor_{io_};
-  asio::steady_timer date_timer_{io_};
-  asio::steady_timer accept_retry_timer_{io_};
-  std::thread thread_;
+  // Destroyed in reverse order: the acceptor and its retry timer (bound to the first worker's
+  // io_context) before the workers, the workers before the state above.
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::optional<tcp::acceptor> acceptor_;
+  std::optional<asio::steady_timer> accept_retry_timer_;
 };
 
 class Connection : public std::enable_shared_from_this<Connection>, public DeferredStarter {
  public:
-  Connection(ServerCore& core, tcp::socket socket)
-      : core_(core),
+  Connection(Worker& worker, tcp::socket socket)
+      : worker_(worker),
         socket_(std::move(socket)),
         timer_(socket_.get_executor()),
-        in_(core.limits().header_limit + kReadChunk),
+        in_(worker.limits().header_limit + kReadChunk),
         arena_(kArenaBytes) {
-    core_.register_connection(this);
+    worker_.register_connection(this);
   }
 
-  ~Connection() { core_.unregister_connection(this); }
+  ~Connection() { worker_.unregister_connection(this); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -310,7 +357,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Defer
   // HTTP thread: the posted completion of ticket `ticket`. False when it came too late.
   bool finish_deferred(std::uint64_t ticket, Response& response, bool abandoned);
 
-  Connection* prev = nullptr;  // ServerCore's intrusive list
+  Connection* prev = nullptr;  // its Worker's intrusive list
   Connection* next = nullptr;
 
  private:
@@ -335,7 +382,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Defer
   void new_parser();
   void close() noexcept;
 
-  ServerCore& core_;
+  Worker& worker_;
   tcp::socket socket_;
   asio::steady_timer timer_;
   beast::flat_buffer in_;
@@ -406,14 +453,14 @@ void Connection::on_server_stop() {
 void Connection::new_parser() {
   parser_.reset();  // frees every field; the arena rewinds
   parser_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(ArenaAllocator<char>(arena_)));
-  parser_->header_limit(core_.limits().header_limit);
-  parser_->body_limit(core_.limits().body_limit);
+  parser_->header_limit(worker_.limits().header_limit);
+  parser_->body_limit(worker_.limits().body_limit);
   parser_->eager(true);
   continue_sent_ = false;
 }
 
 void Connection::do_read() {
-  const Limits& limits = core_.limits();
+  const Limits& limits = worker_.limits();
   if (request_in_progress_) {
     set_deadline(Phase::Reading, request_started_ + limits.read_timeout);
   } else {
@@ -515,9 +562,9 @@ void Connection::handle_request() {
   request_.set_remote(remote_address_, remote_port_);
   response_.reset();
 
-  Counters& counters = core_.counters();
+  Counters& counters = worker_.counters();
   bump(counters.requests);
-  const DispatchOutcome outcome = core_.router().dispatch(request_, response_, this);
+  const DispatchOutcome outcome = worker_.router().dispatch(request_, response_, this);
   if (outcome == DispatchOutcome::HandlerFailed) {
     bump(counters.handler_errors);
     if (awaiting_) {  // a deferred handler threw: answer the router's 500 now, void its Responder
@@ -533,7 +580,7 @@ void Connection::handle_request() {
     return;
   }
 
-  const bool keep_alive = message.keep_alive() && !response_.close_connection && !core_.stopping();
+  const bool keep_alive = message.keep_alive() && !response_.close_connection && !worker_.stopping();
   append_response(response_, request_.method() == Method::Head, keep_alive, message.version());
   if (!keep_alive) close_after_write_ = true;
   new_parser();  // the request's views die here
@@ -541,19 +588,19 @@ void Connection::handle_request() {
 
 Responder Connection::begin_deferred(std::chrono::milliseconds deadline) {
   auto state = std::make_shared<DeferredState>();
-  state->sink = core_.completion_sink();
+  state->sink = worker_.completion_sink();
   state->connection = weak_from_this();
   state->ticket = ++deferred_ticket_;
   awaiting_ = true;
-  awaiting_deadline_ = Clock::now() + (deadline.count() > 0 ? Clock::duration(deadline) : core_.limits().read_timeout);
-  bump(core_.counters().deferred_requests);
+  awaiting_deadline_ = Clock::now() + (deadline.count() > 0 ? Clock::duration(deadline) : worker_.limits().read_timeout);
+  bump(worker_.counters().deferred_requests);
   return Responder(std::move(state));
 }
 
 bool Connection::finish_deferred(std::uint64_t ticket, Response& response, bool abandoned) {
   if (phase_ == Phase::Closed || !awaiting_ || ticket != deferred_ticket_) return false;
   awaiting_ = false;
-  if (abandoned) bump(core_.counters().handler_errors);
+  if (abandoned) bump(worker_.counters().handler_errors);
   if (phase_ == Phase::Awaiting) {
     append_deferred(response);
     process();  // writes it, together with any pipelined requests already buffered behind it
@@ -566,7 +613,7 @@ bool Connection::finish_deferred(std::uint64_t ticket, Response& response, bool 
 }
 
 void Connection::append_deferred(const Response& response) {
-  const bool keep_alive = deferred_keep_alive_ && !response.close_connection && !core_.stopping();
+  const bool keep_alive = deferred_keep_alive_ && !response.close_connection && !worker_.stopping();
   append_response(response, deferred_head_, keep_alive, deferred_version_);
   if (!keep_alive) close_after_write_ = true;
   // Pipelined requests that waited behind this one get a fresh whole-request deadline.
@@ -575,7 +622,7 @@ void Connection::append_deferred(const Response& response) {
 }
 
 void Connection::on_deferred_timeout() {
-  bump(core_.counters().deferred_timeouts);
+  bump(worker_.counters().deferred_timeouts);
   awaiting_ = false;
   ++deferred_ticket_;  // the late completion is dropped and counted
   response_.reset();
@@ -585,7 +632,7 @@ void Connection::on_deferred_timeout() {
 }
 
 void Connection::fail_request(int status, std::string_view message) {
-  bump(core_.counters().bad_requests);
+  bump(worker_.counters().bad_requests);
   response_.reset();
   response_.set_error(status, message);
   append_response(response_, false, false, 11);
@@ -603,7 +650,7 @@ void Connection::append_response(const Response& response, bool head, bool keep_
   auto result = std::to_chars(number, number + sizeof number, status);
   out.append(number, static_cast<std::size_t>(result.ptr - number)).push_back(' ');
   out.append(reason_phrase(status)).append("\r\n", 2);
-  out.append(core_.date_line());
+  out.append(worker_.date_line());
   if (!bodiless) {
     const std::string_view type = response.content_type;
     if (!type.empty() && type.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos) {
@@ -621,11 +668,11 @@ void Connection::append_response(const Response& response, bool head, bool keep_
   }
   out.append("\r\n", 2);
   if (!head && !bodiless) out.append(response.body);
-  bump(core_.counters().responses_by_class[static_cast<std::size_t>(status / 100 - 1)]);
+  bump(worker_.counters().responses_by_class[static_cast<std::size_t>(status / 100 - 1)]);
 }
 
 void Connection::do_write() {
-  set_deadline(Phase::Writing, Clock::now() + core_.limits().write_timeout);
+  set_deadline(Phase::Writing, Clock::now() + worker_.limits().write_timeout);
   asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](const error_code& ec, std::size_t bytes) {
     self->on_write(ec, bytes);
   });
@@ -640,7 +687,7 @@ void Connection::on_write(const error_code& ec, std::size_t /*bytes*/) {
   out_.clear();
   if (out_.capacity() > kMaxKeptOutput) std::string().swap(out_);  // one huge /status must not pin memory
   if (close_after_write_) {
-    if (core_.stopping()) {
+    if (worker_.stopping()) {
       close();
     } else {
       do_linger();
@@ -658,7 +705,7 @@ void Connection::do_linger() {
     close();
     return;
   }
-  set_deadline(Phase::Lingering, Clock::now() + core_.limits().linger_timeout);
+  set_deadline(Phase::Lingering, Clock::now() + worker_.limits().linger_timeout);
   in_.consume(in_.size());
   linger_budget_ = kMaxLingerBytes;
   do_linger_read();
@@ -706,7 +753,7 @@ void Connection::on_deadline(const error_code& ec, std::uint64_t generation) {
     on_deferred_timeout();
     return;
   }
-  Counters& counters = core_.counters();
+  Counters& counters = worker_.counters();
   switch (phase_) {
     case Phase::Reading:
       bump(counters.read_timeouts);
@@ -736,76 +783,52 @@ void Connection::close() noexcept {
 // ---------------------------------------------------------------------------------------------
 // ServerCore
 
-Result<std::uint16_t> ServerCore::start() {
-  const std::lock_guard lock(lifecycle_mutex_);
-  if (started_) return Error{"http: server already started"};
+// ---------------------------------------------------------------------------------------------
+// Worker
 
-  const std::string& host = config_.listen_host;
-  const std::string where = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-                            std::to_string(config_.listen_port);
-  error_code ec;
-  tcp::endpoint endpoint;
-  const asio::ip::address address = asio::ip::make_address(host, ec);
-  if (!ec) {
-    endpoint = tcp::endpoint(address, config_.listen_port);
-  } else {
-    tcp::resolver resolver(io_);
-    const auto results = resolver.resolve(host, std::to_string(config_.listen_port), tcp::resolver::passive, ec);
-    if (ec || results.empty()) {
-      return Error{"http: cannot resolve listen address " + where + ": " + (ec ? ec.message() : "no address")};
+Worker::Worker(ServerCore& core, std::size_t index) : core_(core), index_(index) {}
+
+const Limits& Worker::limits() const noexcept { return core_.limits(); }
+const Router& Worker::router() const noexcept { return core_.router(); }
+
+void Worker::adopt(tcp::socket socket) {
+  asio::post(io_, [this, socket = std::move(socket)]() mutable {
+    if (stopping_) {
+      error_code ignored;
+      socket.close(ignored);
+      core_.connection_closed();
+      return;
     }
-    endpoint = results.begin()->endpoint();
-  }
+    std::make_shared<Connection>(*this, std::move(socket))->start();
+  });
+}
 
-  const auto fail = [&](std::string_view step) -> Result<std::uint16_t> {
-    error_code ignored;
-    acceptor_.close(ignored);
-    return Error{"http: cannot " + std::string(step) + " " + where + ": " + ec.message()};
-  };
-  acceptor_.open(endpoint.protocol(), ec);
-  if (ec) return fail("open a socket for");
-  // Lets a restarted daemon bind while old connections sit in TIME_WAIT; on Linux it still
-  // refuses a port another socket is listening on.
-  acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (ec) return fail("set SO_REUSEADDR on");
-  acceptor_.bind(endpoint, ec);
-  if (ec) return fail("listen on");
-  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return fail("listen on");
-  const std::uint16_t bound = acceptor_.local_endpoint(ec).port();
-  if (ec) return fail("read the bound port of");
-
-  started_ = true;
-  port_.store(bound, std::memory_order_release);
-  running_.store(true, std::memory_order_release);
-  update_date_line();
-  do_date_tick();
-  do_accept();
+void Worker::start_thread() {
   {
     const std::lock_guard sink_lock(sink_->mutex);
     sink_->io = &io_;
   }
+  update_date_line();
+  do_date_tick();
   thread_ = std::thread([this] { run(); });
-  return bound;
 }
 
-void ServerCore::stop() {
-  const std::lock_guard lock(lifecycle_mutex_);
-  if (!thread_.joinable()) return;
+void Worker::post_stop() {
   asio::post(io_, [this] { begin_stop(); });
-  // Called from a handler (misuse): the thread cannot join itself; the loop winds down and the
-  // destructor, on the owning thread, joins it.
-  if (std::this_thread::get_id() == thread_.get_id()) return;
-  thread_.join();
-  running_.store(false, std::memory_order_release);
-  // From here on a completion (from any thread) is dropped instead of posted to io_, which the
-  // destructor is about to destroy.
+}
+
+void Worker::join() {
+  if (thread_.joinable() && !is_current_thread()) thread_.join();
+}
+
+void Worker::detach_sink() {
   const std::lock_guard sink_lock(sink_->mutex);
   sink_->io = nullptr;
 }
 
-void ServerCore::run() {
-  pthread_setname_np(pthread_self(), "tb-http");
+void Worker::run() {
+  const std::string name = index_ == 0 ? std::string("tb-http") : "tb-http-" + std::to_string(index_);
+  pthread_setname_np(pthread_self(), name.c_str());
   for (;;) {
     try {
       io_.run();
@@ -816,71 +839,32 @@ void ServerCore::run() {
       bump(counters_.internal_errors);
     }
   }
-  running_.store(false, std::memory_order_release);
+  if (index_ == 0) core_.mark_stopped();
 }
 
-void ServerCore::do_accept() {
-  acceptor_.async_accept([this](const error_code& ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
-}
-
-void ServerCore::on_accept(const error_code& ec, tcp::socket socket) {
-  if (ec == asio::error::operation_aborted || stopping_) return;
-  if (ec) {
-    // Typically EMFILE: back off briefly instead of spinning on a failing accept().
-    bump(counters_.accept_errors);
-    accept_retry_timer_.expires_after(kAcceptRetryDelay);
-    accept_retry_timer_.async_wait([this](const error_code& wait_ec) {
-      if (!wait_ec && !stopping_) do_accept();
-    });
-    return;
-  }
-  if (open_connections_ >= limits_.max_connections) {
-    reject(socket);
-  } else {
-    std::make_shared<Connection>(*this, std::move(socket))->start();
-  }
-  do_accept();
-}
-
-void ServerCore::reject(tcp::socket& socket) {
-  bump(counters_.connections_rejected);
-  // Best effort, never blocking: a fresh socket's send buffer always takes these few bytes.
-  error_code ignored;
-  socket.non_blocking(true, ignored);
-  socket.write_some(asio::buffer(reject_response_), ignored);
-  socket.shutdown(tcp::socket::shutdown_send, ignored);
-  socket.close(ignored);
-}
-
-void ServerCore::begin_stop() {
+void Worker::begin_stop() {
   stopping_ = true;
-  error_code ignored;
-  acceptor_.close(ignored);
-  accept_retry_timer_.cancel();
   date_timer_.cancel();
   for (Connection* connection = connections_; connection != nullptr; connection = connection->next) {
     connection->on_server_stop();  // never destroys synchronously: handlers hold the references
   }
 }
 
-void ServerCore::register_connection(Connection* connection) noexcept {
+void Worker::register_connection(Connection* connection) noexcept {
   connection->next = connections_;
   if (connections_ != nullptr) connections_->prev = connection;
   connections_ = connection;
-  ++open_connections_;
   bump(counters_.connections_accepted);
-  counters_.connections_open.store(open_connections_, std::memory_order_relaxed);
 }
 
-void ServerCore::unregister_connection(Connection* connection) noexcept {
+void Worker::unregister_connection(Connection* connection) noexcept {
   if (connection->prev != nullptr) connection->prev->next = connection->next;
   if (connection->next != nullptr) connection->next->prev = connection->prev;
   if (connections_ == connection) connections_ = connection->next;
-  --open_connections_;
-  counters_.connections_open.store(open_connections_, std::memory_order_relaxed);
+  core_.connection_closed();
 }
 
-void ServerCore::update_date_line() noexcept {
+void Worker::update_date_line() noexcept {
   static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -894,7 +878,7 @@ void ServerCore::update_date_line() noexcept {
   date_length_ = written > 0 ? std::min(static_cast<std::size_t>(written), date_line_.size() - 1) : 0;
 }
 
-void ServerCore::do_date_tick() {
+void Worker::do_date_tick() {
   date_timer_.expires_after(std::chrono::seconds(1));
   date_timer_.async_wait([this](const error_code& ec) {
     if (ec || stopping_) return;
@@ -903,23 +887,153 @@ void ServerCore::do_date_tick() {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// ServerCore
+
+Result<std::uint16_t> ServerCore::start() {
+  const std::lock_guard lock(lifecycle_mutex_);
+  if (started_) return Error{"http: server already started"};
+
+  const std::string& host = config_.listen_host;
+  const std::string where = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                            std::to_string(config_.listen_port);
+  const std::size_t threads = static_cast<std::size_t>(std::clamp<std::int64_t>(config_.threads, 1, 64));
+  for (std::size_t i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
+  asio::io_context& accept_io = workers_.front()->io();
+  acceptor_.emplace(accept_io);
+  accept_retry_timer_.emplace(accept_io);
+  // A failed start leaves nothing behind (the acceptor first: it lives on a worker's io_context).
+  const auto abandon = [&](std::string message) -> Result<std::uint16_t> {
+    accept_retry_timer_.reset();
+    acceptor_.reset();
+    workers_.clear();
+    return Error{std::move(message)};
+  };
+
+  error_code ec;
+  tcp::endpoint endpoint;
+  const asio::ip::address address = asio::ip::make_address(host, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(address, config_.listen_port);
+  } else {
+    tcp::resolver resolver(accept_io);
+    const auto results = resolver.resolve(host, std::to_string(config_.listen_port), tcp::resolver::passive, ec);
+    if (ec || results.empty()) {
+      return abandon("http: cannot resolve listen address " + where + ": " + (ec ? ec.message() : "no address"));
+    }
+    endpoint = results.begin()->endpoint();
+  }
+
+  const auto fail = [&](std::string_view step) {
+    return abandon("http: cannot " + std::string(step) + " " + where + ": " + ec.message());
+  };
+  acceptor_->open(endpoint.protocol(), ec);
+  if (ec) return fail("open a socket for");
+  // Lets a restarted daemon bind while old connections sit in TIME_WAIT; on Linux it still
+  // refuses a port another socket is listening on.
+  acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (ec) return fail("set SO_REUSEADDR on");
+  acceptor_->bind(endpoint, ec);
+  if (ec) return fail("listen on");
+  acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("listen on");
+  const std::uint16_t bound = acceptor_->local_endpoint(ec).port();
+  if (ec) return fail("read the bound port of");
+
+  started_ = true;
+  port_.store(bound, std::memory_order_release);
+  running_.store(true, std::memory_order_release);
+  accepting_ = true;
+  do_accept();
+  for (auto& worker : workers_) worker->start_thread();
+  return bound;
+}
+
+void ServerCore::stop() {
+  const std::lock_guard lock(lifecycle_mutex_);
+  if (!started_ || workers_.empty()) return;
+  // The acceptor lives on the first worker's thread: closed there, before the workers stop.
+  asio::post(workers_.front()->io(), [this] { stop_accepting(); });
+  for (auto& worker : workers_) worker->post_stop();
+  // Called from a handler (misuse): a thread cannot join itself; the loops wind down and the
+  // destructor, on the owning thread, joins them.
+  for (auto& worker : workers_) {
+    if (worker->is_current_thread()) return;
+  }
+  for (auto& worker : workers_) worker->join();
+  running_.store(false, std::memory_order_release);
+  // From here on a completion (from any thread) is dropped instead of posted to an io_context
+  // the destructor is about to destroy.
+  for (auto& worker : workers_) worker->detach_sink();
+}
+
+void ServerCore::stop_accepting() {
+  accepting_ = false;
+  error_code ignored;
+  acceptor_->close(ignored);
+  accept_retry_timer_->cancel();
+}
+
+void ServerCore::do_accept() {
+  // The socket is created on the io_context of the worker whose turn it is; the handler runs on
+  // the acceptor's (first worker's) thread.
+  Worker& worker = *workers_[next_worker_];
+  acceptor_->async_accept(worker.io(), [this, &worker](const error_code& ec, tcp::socket socket) {
+    on_accept(ec, worker, std::move(socket));
+  });
+}
+
+void ServerCore::on_accept(const error_code& ec, Worker& worker, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !accepting_) return;
+  if (ec) {
+    // Typically EMFILE: back off briefly instead of spinning on a failing accept().
+    bump(workers_.front()->counters().accept_errors);
+    accept_retry_timer_->expires_after(kAcceptRetryDelay);
+    accept_retry_timer_->async_wait([this](const error_code& wait_ec) {
+      if (!wait_ec && accepting_) do_accept();
+    });
+    return;
+  }
+  next_worker_ = (next_worker_ + 1) % workers_.size();
+  if (open_connections_.fetch_add(1, std::memory_order_relaxed) >= limits_.max_connections) {
+    open_connections_.fetch_sub(1, std::memory_order_relaxed);
+    reject(socket);
+  } else {
+    worker.adopt(std::move(socket));
+  }
+  do_accept();
+}
+
+void ServerCore::reject(tcp::socket& socket) {
+  bump(workers_.front()->counters().connections_rejected);
+  // Best effort, never blocking: a fresh socket's send buffer always takes these few bytes.
+  error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(asio::buffer(reject_response_), ignored);
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  socket.close(ignored);
+}
+
 ServerStats ServerCore::stats() const noexcept {
   ServerStats s;
-  s.requests = read(counters_.requests);
-  for (std::size_t i = 0; i < s.responses_by_class.size(); ++i) s.responses_by_class[i] = read(counters_.responses_by_class[i]);
-  s.connections_open = read(counters_.connections_open);
-  s.connections_accepted = read(counters_.connections_accepted);
-  s.connections_rejected = read(counters_.connections_rejected);
-  s.bad_requests = read(counters_.bad_requests);
-  s.read_timeouts = read(counters_.read_timeouts);
-  s.idle_timeouts = read(counters_.idle_timeouts);
-  s.write_timeouts = read(counters_.write_timeouts);
-  s.handler_errors = read(counters_.handler_errors);
-  s.accept_errors = read(counters_.accept_errors);
-  s.internal_errors = read(counters_.internal_errors);
-  s.deferred_requests = read(counters_.deferred_requests);
-  s.deferred_timeouts = read(counters_.deferred_timeouts);
-  s.deferred_dropped = read(sink_->dropped);
+  for (const auto& worker : workers_) {
+    const Counters& c = worker->counters();
+    s.requests += read(c.requests);
+    for (std::size_t i = 0; i < s.responses_by_class.size(); ++i) s.responses_by_class[i] += read(c.responses_by_class[i]);
+    s.connections_accepted += read(c.connections_accepted);
+    s.connections_rejected += read(c.connections_rejected);
+    s.bad_requests += read(c.bad_requests);
+    s.read_timeouts += read(c.read_timeouts);
+    s.idle_timeouts += read(c.idle_timeouts);
+    s.write_timeouts += read(c.write_timeouts);
+    s.handler_errors += read(c.handler_errors);
+    s.accept_errors += read(c.accept_errors);
+    s.internal_errors += read(c.internal_errors);
+    s.deferred_requests += read(c.deferred_requests);
+    s.deferred_timeouts += read(c.deferred_timeouts);
+    s.deferred_dropped += worker->deferred_dropped();
+  }
+  s.connections_open = open_connections_.load(std::memory_order_relaxed);
   return s;
 }
 

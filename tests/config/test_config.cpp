@@ -30,6 +30,7 @@ TEST_CASE("an empty config gives the documented defaults", "[config]") {
   CHECK(cfg.market.price_cache_capacity == 1000);
   CHECK(cfg.http.listen_host == "127.0.0.1");
   CHECK(cfg.http.listen_port == 8080);
+  CHECK(cfg.http.threads == 1);
   CHECK(cfg.trading.mode == tb::config::TradingMode::Paper);
 }
 
@@ -78,6 +79,8 @@ TEST_CASE("every rejection names the key, the value and the reason", "[config]")
         "test.toml: trading.mode = 'yolo': must be one of: off, paper, live");
   CHECK(rejection("[http]\nlisten = \"8080\"\n") == "test.toml: http.listen = '8080': expected \"host:port\"");
   CHECK(rejection("[http]\nlisten = \"127.0.0.1:70000\"\n").find("port must be a number") != std::string::npos);
+  CHECK(rejection("[http]\nthreads = 0\n") == "test.toml: http.threads = 0: must be between 1 and 16");
+  CHECK(parse_config("[http]\nthreads = 2\n", "two.toml").value().http.threads == 2);
   CHECK(rejection("[exchange]\nrest_url = \"http://api.binance.com\"\n").find("TLS is required") !=
         std::string::npos);
 }

@@ -179,6 +179,25 @@ TEST_CASE("deferred response completed from another thread reaches the client", 
   CHECK(f.server.stats().deferred_dropped == 0);
 }
 
+TEST_CASE("deferred responses reach their connections on either of two HTTP threads", "[http][deferred]") {
+  auto config = test_config();
+  config.threads = 2;
+  Fixture f(config);
+  // Round-robin: consecutive connections land on different threads; each answer must come back
+  // to its own connection, posted to the thread that owns it.
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(std::make_unique<TestClient>(f.port));
+  for (int i = 0; i < 4; ++i) REQUIRE(clients[static_cast<std::size_t>(i)]->send(get("/work/c" + std::to_string(i))));
+  for (int i = 0; i < 4; ++i) {
+    const auto response = clients[static_cast<std::size_t>(i)]->read_response();
+    REQUIRE(response);
+    CHECK(response->status == 200);
+    CHECK(response->body == "{\"id\":\"c" + std::to_string(i) + "\"}");
+  }
+  CHECK(f.server.stats().deferred_requests == 4);
+  CHECK(f.server.stats().deferred_dropped == 0);
+}
+
 TEST_CASE("a pipelined request behind a deferred one is answered after it, in order", "[http][deferred]") {
   Fixture f;
   TestClient client(f.port);

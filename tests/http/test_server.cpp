@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -538,4 +540,54 @@ TEST_CASE("server drops a client that does not read its response within the writ
   REQUIRE(client.send(get("/big")));
   CHECK(eventually([&] { return s.server.stats().write_timeouts == 1; }, 5000ms));
   CHECK(eventually([&] { return s.server.stats().connections_open == 0; }));
+}
+
+TEST_CASE("server with two HTTP threads: connections spread over both, one cap, stats add up, stop joins both",
+          "[http][server]") {
+  auto config = test_config();
+  config.threads = 2;
+  config.max_connections = 4;
+  std::mutex mutex;
+  std::set<std::thread::id> serving_threads;
+  Router router = test_router();
+  router.get("/whoami", [&](const Request&, Response& res) {
+    {
+      const std::lock_guard lock(mutex);
+      serving_threads.insert(std::this_thread::get_id());
+    }
+    res.set_json(200, R"({"ok":true})");
+  });
+  Server server(config, std::move(router));
+  const auto port = server.start();
+  REQUIRE(port);
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(std::make_unique<TestClient>(port.value()));
+  for (int round = 0; round < 5; ++round) {
+    for (auto& client : clients) {
+      REQUIRE(client->send(get("/whoami")));
+      const auto response = client->read_response();
+      REQUIRE(response);
+      CHECK(response->status == 200);
+    }
+  }
+  {
+    const std::lock_guard lock(mutex);
+    CHECK(serving_threads.size() == 2);  // round-robin: two connections each
+    CHECK(serving_threads.count(std::this_thread::get_id()) == 0);
+  }
+  CHECK(server.stats().requests == 20);
+  CHECK(server.stats().connections_accepted == 4);
+  CHECK(server.stats().connections_open == 4);
+
+  // The cap counts the connections of both threads together.
+  TestClient fifth(port.value());
+  const auto refused = fifth.read_response();
+  if (refused) CHECK(refused->status == 503);
+  CHECK(fifth.wait_closed());
+  CHECK(eventually([&] { return server.stats().connections_rejected == 1; }));
+
+  server.stop();
+  CHECK_FALSE(server.running());
+  for (auto& client : clients) CHECK(client->wait_closed());
+  CHECK(server.stats().connections_open == 0);
 }

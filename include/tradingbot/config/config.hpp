@@ -52,6 +52,9 @@ struct HttpConfig {
   std::int64_t body_limit_bytes = 65536;
   std::int64_t read_timeout_ms = 5000;    // a request must arrive completely within this
   std::int64_t idle_timeout_ms = 30000;   // keep-alive connection with no request is closed
+  // HTTP threads (each its own io_context). 1 leaves the second core of a small VPS to the
+  // trading thread; 2 matches nginx's throughput on a box that serves many dashboards.
+  std::int64_t threads = 1;
 };
 
 enum class TradingMode { Off, Paper, Live };

@@ -1,6 +1,8 @@
 // Server: the daemon's HTTP/1.1 server for /health, /ready, /status, /metrics, /book, /price and
-// /control (ARCHITECTURE.md section 6). Plain TCP (nginx terminates TLS in front). It owns one
-// thread running its own asio::io_context, so a `wrk` storm never delays the trading thread.
+// /control (ARCHITECTURE.md section 6). Plain TCP (nginx terminates TLS in front). It owns
+// `http.threads` threads (default 1), each running its own asio::io_context, so a `wrk` storm
+// never delays the trading thread; handlers may therefore run on several threads at once and
+// must only read published state (the daemon's all do).
 // Hardened for hostile clients: header limit (431), body limit (413), malformed requests (400
 // and close), a whole-request read deadline (slowloris), a keep-alive idle deadline, a write
 // deadline, a connection cap (beyond it: 503 and close, counted), HTTP/1.0 and Connection: close
@@ -9,7 +11,7 @@
 // is outstanding its connection reads nothing more (later pipelined requests wait behind it)
 // and a client that disconnects meanwhile is noticed when the answer or the 504 is written.
 // Lifecycle: construct and start() on one thread (the app's main thread); stop() (or the
-// destructor) from any thread except the HTTP thread itself; stats() and port() from any thread.
+// destructor) from any thread except an HTTP thread itself; stats() and port() from any thread.
 // A Server is started at most once.
 //
 //   tb::http::Router router;
@@ -50,7 +52,7 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds listen_host:listen_port (port 0 picks a free port), starts the HTTP thread and returns
+  // Binds listen_host:listen_port (port 0 picks a free port), starts the HTTP threads and returns
   // the bound port. The error names the address and the reason, e.g.
   // "http: cannot listen on 127.0.0.1:8080: Address already in use".
   Result<std::uint16_t> start();
