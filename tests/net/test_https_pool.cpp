@@ -1,6 +1,12 @@
 // HttpsConnectionPool against FakeHttpsServer over real TLS on 127.0.0.1.
 #include <catch2/catch.hpp>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -195,4 +201,73 @@ TEST_CASE("HttpsConnectionPool reports a refused certificate", "[net][https][tls
   INFO(result->error);
   CHECK(result->error.find("tls handshake") != std::string::npos);
   CHECK(pool->stats().connections_open == 0);
+}
+
+namespace {
+
+// Sets (or unsets, with nullptr) an environment variable for the scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value != nullptr) ::setenv(name, value, 1);
+    else ::unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (old_) ::setenv(name_.c_str(), old_->c_str(), 1);
+    else ::unsetenv(name_.c_str());
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_;
+  std::optional<std::string> old_;
+};
+
+// A directory laid out like /etc/ssl/certs: the CA under its OpenSSL subject-hash name.
+std::filesystem::path hashed_ca_dir(const std::filesystem::path& ca_file, const std::string& name) {
+  const auto dir = pki().dir / name;
+  std::filesystem::create_directories(dir);
+  FILE* in = std::fopen(ca_file.c_str(), "r");
+  REQUIRE(in != nullptr);
+  X509* cert = PEM_read_X509(in, nullptr, nullptr, nullptr);
+  std::fclose(in);
+  REQUIRE(cert != nullptr);
+  char hash[16];
+  std::snprintf(hash, sizeof hash, "%08lx.0", X509_subject_name_hash(cert));
+  X509_free(cert);
+  std::filesystem::copy_file(ca_file, dir / hash, std::filesystem::copy_options::overwrite_existing);
+  return dir;
+}
+
+bool fetch_ok(boost::asio::io_context& ioc, std::uint16_t port, const TlsContextPtr& tls) {
+  auto pool = HttpsConnectionPool::create(ioc, tls);
+  std::optional<bool> ok;
+  pool->request(make_request(port, "/api/v3/ping"), [&](HttpsResult& r) { ok = r.ok(); });
+  REQUIRE(run_until(ioc, [&] { return ok.has_value(); }));
+  pool->shutdown();
+  return *ok;
+}
+
+}  // namespace
+
+TEST_CASE("the system trust store comes from its hashed directory when it has links, else OpenSSL's defaults",
+          "[net][https][tls]") {
+  boost::asio::io_context ioc;
+  FakeHttpsServer server(ioc, server_tls(pki().localhost));
+  const ScopedEnv no_bundle(X509_get_default_cert_file_env(), nullptr);
+  const TlsClientOptions system_store_only{"", true};
+  {
+    // The test CA hash-linked into the "system" directory: trusted through the system store alone.
+    const ScopedEnv dir(X509_get_default_cert_dir_env(), hashed_ca_dir(pki().ca_file, "hashed").c_str());
+    CHECK(fetch_ok(ioc, server.port(), must(make_client_tls_context(system_store_only))));
+  }
+  {
+    // A directory without hash links: OpenSSL's defaults, which do not know the test CA.
+    const auto empty = pki().dir / "no-links";
+    std::filesystem::create_directories(empty);
+    const ScopedEnv dir(X509_get_default_cert_dir_env(), empty.c_str());
+    CHECK_FALSE(fetch_ok(ioc, server.port(), must(make_client_tls_context(system_store_only))));
+  }
 }

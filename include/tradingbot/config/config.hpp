@@ -131,7 +131,7 @@ struct LogConfig {
   std::string level = "info";       // trace|debug|info|warn|error|critical|off
   LogTarget target = LogTarget::Auto;  // auto: journald format when started by systemd
   std::string file;                 // optional extra file sink (rotated by logrotate + SIGHUP)
-  std::int64_t queue_size = 8192;   // async queue; when full the oldest line is dropped and counted
+  std::int64_t queue_size = 2048;   // async queue; when full the oldest line is dropped and counted
 };
 
 // [store]: where orders, fills, positions and equity are persisted (store module).
