@@ -25,7 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port() { echo $((20000 + RANDOM % 30000)); }
+port() { echo $((10000 + RANDOM % 22000)); }  # below the ephemeral range (32768-)
 daemon_port=$(port); plain_port=$((daemon_port + 1)); proxy_port=$((daemon_port + 2)); daemon2_port=$((daemon_port + 3))
 
 wait_up() {

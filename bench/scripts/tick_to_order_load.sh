@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$((20000 + RANDOM % 30000))
+port=$((10000 + RANDOM % 22000))  # below the ephemeral range (32768-)
 printf '[http]\nlisten = "127.0.0.1:%s"\n[trading]\nmode = "paper"\n[log]\nlevel = "warn"\n[store]\njournal_dir = "%s/journal"\n' \
   "$port" "$work" >"$work/tb.toml"
 "$build/tradingbot" --config "$work/tb.toml" >"$work/daemon.log" 2>&1 &

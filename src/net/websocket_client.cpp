@@ -59,6 +59,7 @@ WebSocketClient::WebSocketClient(asio::io_context& ioc, TlsContextPtr tls, WebSo
       liveness_timer_(ioc),
       pace_timer_(ioc),
       buffer_(options_.max_message_size + kReceivePadding),
+      queue_(options_.send_queue_limit),
       pacer_(options_.control_max_per_window, options_.control_window) {
   buffer_.reserve(options_.initial_buffer + kReceivePadding);
   ws_.read_message_max(options_.max_message_size);
@@ -185,29 +186,32 @@ void WebSocketClient::on_control_frame(websocket::frame_type kind, std::string_v
   }
 }
 
-SendStatus WebSocketClient::send(std::string payload, Pacing pacing, bool binary) {
-  return enqueue(Outgoing{std::move(payload), binary ? OutKind::binary : OutKind::text, pacing});
+SendStatus WebSocketClient::send(std::string_view payload, Pacing pacing, bool binary) {
+  return enqueue(payload, binary ? OutKind::binary : OutKind::text, pacing);
 }
 
-SendStatus WebSocketClient::ping(std::string payload) {
-  if (payload.size() > 125) payload.resize(125);  // RFC 6455: control payload <= 125 bytes
-  return enqueue(Outgoing{std::move(payload), OutKind::ping, Pacing::paced});
+SendStatus WebSocketClient::ping(std::string_view payload) {
+  return enqueue(payload.substr(0, 125), OutKind::ping, Pacing::paced);  // RFC 6455: control payload <= 125 bytes
 }
 
-SendStatus WebSocketClient::enqueue(Outgoing item) {
+SendStatus WebSocketClient::enqueue(std::string_view payload, OutKind kind, Pacing pacing) {
   if (state_ == State::closing || state_ == State::closed) return SendStatus::not_open;
-  if (queue_.size() >= options_.send_queue_limit) {
+  if (queued_ >= queue_.size()) {
     ++stats_.send_queue_rejected;
     return SendStatus::queue_full;
   }
-  queue_.push_back(std::move(item));
+  Outgoing& slot = queue_[(queue_head_ + queued_) % queue_.size()];
+  slot.payload.assign(payload);  // reuses the slot's buffer
+  slot.kind = kind;
+  slot.pacing = pacing;
+  ++queued_;
   do_write();
   return SendStatus::queued;
 }
 
 void WebSocketClient::do_write() {
-  if (writing_ || state_ != State::open || queue_.empty()) return;
-  Outgoing& head = queue_.front();
+  if (writing_ || state_ != State::open || queued_ == 0) return;
+  Outgoing& head = queue_[queue_head_];
   const Nanos now = monotonic_ns();
   if (head.pacing == Pacing::paced) {
     const Nanos at = pacer_.next_allowed(now);
@@ -239,14 +243,15 @@ void WebSocketClient::on_write(const error_code& ec, std::size_t /*bytes*/) {
   writing_ = false;
   if (state_ != State::open) return;
   if (ec) return fail(ec, "write");
-  const Outgoing& done = queue_.front();
+  const Outgoing& done = queue_[queue_head_];
   if (done.kind == OutKind::ping) {
     ++stats_.pings_sent;
   } else {
     ++stats_.messages_sent;
     stats_.bytes_sent += done.payload.size();
   }
-  queue_.pop_front();
+  queue_head_ = (queue_head_ + 1) % queue_.size();
+  --queued_;
   do_write();
 }
 
@@ -362,8 +367,8 @@ void ReconnectingWebSocket::stop(std::string reason) {
   if (active_) std::exchange(active_, nullptr)->close(reason);
 }
 
-SendStatus ReconnectingWebSocket::send(std::string payload, Pacing pacing) {
-  return active_ ? active_->send(std::move(payload), pacing) : SendStatus::not_open;
+SendStatus ReconnectingWebSocket::send(std::string_view payload, Pacing pacing) {
+  return active_ ? active_->send(payload, pacing) : SendStatus::not_open;
 }
 
 std::shared_ptr<WebSocketClient> ReconnectingWebSocket::make_client() {

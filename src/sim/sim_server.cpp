@@ -840,6 +840,10 @@ void SimServer::Impl::on_accept(const error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
     spdlog::warn("sim: accept: {}", ec.message());
   } else {
+    // Replies go out at once, as from Binance's front end: with Nagle a response waits for the
+    // client's delayed ACK whenever an earlier segment is unacknowledged (~40 ms on loopback).
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     std::make_shared<HttpSession>(std::move(socket), *this)->run();
   }
   do_accept();

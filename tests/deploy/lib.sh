@@ -21,11 +21,15 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
-# A TCP port on 127.0.0.1 that nothing listens on right now.
+# A TCP port on 127.0.0.1 that nothing listens on right now, taken from below the kernel's
+# ephemeral range: a port inside it can be handed to an outgoing connection (the daemon's own, to
+# the simulator) between this check and the daemon's bind, which then fails "address in use".
 free_port() {
-  local port
+  local port low _high
+  read -r low _high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+  [ "$low" -gt 12000 ] || low=32768  # an unusual range: fall back to the default's lower bound
   for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 30000))
+    port=$((10000 + RANDOM % (low - 10000)))
     if ! (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then echo "$port"; return 0; fi
   done
   fail "no free port found"

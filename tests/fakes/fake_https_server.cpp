@@ -95,6 +95,9 @@ void FakeHttpsServer::accept() {
   acceptor_.async_accept([this](const error_code& ec, boost::asio::ip::tcp::socket socket) {
     if (ec) return;  // acceptor closed
     ++accepts;
+    // As a real exchange front end does: without it, Nagle holds a reply back until the client's
+    // delayed ACK (tens of ms on loopback), which would dominate every round trip measured here.
+    socket.set_option(boost::asio::ip::tcp::no_delay(true));
     std::make_shared<Session>(std::move(socket), *tls_, *this, accepts)->start();
     accept();
   });

@@ -129,6 +129,9 @@ void FakeWsServer::accept() {
   acceptor_.async_accept([this](const error_code& ec, boost::asio::ip::tcp::socket socket) {
     if (ec) return;  // acceptor closed
     ++accepts;
+    // As a real exchange front end does: without it, Nagle holds a reply back until the client's
+    // delayed ACK (tens of ms on loopback), which would dominate every round trip measured here.
+    socket.set_option(boost::asio::ip::tcp::no_delay(true));
     auto session = std::make_shared<TlsSession>(std::move(socket), *tls_, *this);
     sessions.push_back(session);
     session->start();

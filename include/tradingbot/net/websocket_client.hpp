@@ -26,7 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <vector>
 #include <functional>
 #include <memory>
 #include <string>
@@ -128,18 +128,20 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
   // Starts the connect sequence (once). Its pending operations keep the object alive until
   // on_closed ran, so an owner may let go of it; destroying the io_context releases it.
   void connect();
-  // Queues a text (or binary) message. Paced messages wait for the ControlPacer (SUBSCRIBE etc.
-  // on market streams); unpaced ones skip it (WS API requests: their limit is request weight).
-  SendStatus send(std::string payload, Pacing pacing = Pacing::paced, bool binary = false);
+  // Queues a copy of a text (or binary) message. Paced messages wait for the ControlPacer
+  // (SUBSCRIBE etc. on market streams); unpaced ones skip it (WS API requests: their limit is
+  // request weight). The copy goes into a preallocated queue slot whose buffer is reused, so a
+  // steady stream of orders allocates nothing once each slot has held its largest message.
+  SendStatus send(std::string_view payload, Pacing pacing = Pacing::paced, bool binary = false);
   // Queues a ping (always paced).
-  SendStatus ping(std::string payload = {});
+  SendStatus ping(std::string_view payload = {});
   // Close handshake with `reason` (max 123 bytes), bounded by close_timeout; then on_closed with
   // CloseCause::local. Safe to call in any state and more than once.
   void close(std::string reason = "client closing");
 
   [[nodiscard]] bool is_open() const noexcept { return state_ == State::open; }
   [[nodiscard]] const WebSocketStats& stats() const noexcept { return stats_; }
-  [[nodiscard]] std::size_t queued() const noexcept { return queue_.size(); }
+  [[nodiscard]] std::size_t queued() const noexcept { return queued_; }
   [[nodiscard]] const WebSocketOptions& options() const noexcept { return options_; }
 
  private:
@@ -147,8 +149,8 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
   enum class OutKind : std::uint8_t { text, binary, ping };
   struct Outgoing {
     std::string payload;
-    OutKind kind;
-    Pacing pacing;
+    OutKind kind = OutKind::text;
+    Pacing pacing = Pacing::paced;
   };
   using Tcp = boost::asio::ip::tcp;
   using Stream = boost::beast::websocket::stream<boost::beast::ssl_stream<boost::beast::tcp_stream>>;
@@ -171,7 +173,7 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
   void on_liveness_check(const boost::system::error_code& ec);
   void fail(const boost::system::error_code& ec, const char* what);
   void finish(CloseCause cause, std::string message);
-  SendStatus enqueue(Outgoing item);
+  SendStatus enqueue(std::string_view payload, OutKind kind, Pacing pacing);
 
   boost::asio::io_context& ioc_;
   TlsContextPtr tls_;
@@ -182,7 +184,10 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
   boost::asio::steady_timer liveness_timer_;
   boost::asio::steady_timer pace_timer_;
   boost::beast::flat_buffer buffer_;
-  std::deque<Outgoing> queue_;
+  // Send queue: a ring of send_queue_limit slots, the oldest (being written) at queue_head_.
+  std::vector<Outgoing> queue_;
+  std::size_t queue_head_ = 0;
+  std::size_t queued_ = 0;
   ControlPacer pacer_;
   State state_ = State::idle;
   bool writing_ = false;
@@ -246,7 +251,7 @@ class ReconnectingWebSocket : public std::enable_shared_from_this<ReconnectingWe
   void stop(std::string reason = "stopping");
   // Proactive rotation (no-op while one is in progress or nothing is open).
   void rotate();
-  SendStatus send(std::string payload, Pacing pacing = Pacing::paced);
+  SendStatus send(std::string_view payload, Pacing pacing = Pacing::paced);
 
   [[nodiscard]] bool is_open() const noexcept { return active_ && active_->is_open(); }
   [[nodiscard]] bool rotating() const noexcept { return static_cast<bool>(standby_); }

@@ -179,7 +179,7 @@ std::uint64_t WsApiSession::submit(WsApiMethod method, BuildStatus built, const 
     ++counters_.not_sent;
     return 0;
   }
-  if (ws_->send(std::string(builder_.json()), net::Pacing::unpaced) != net::SendStatus::queued) {
+  if (ws_->send(builder_.json(), net::Pacing::unpaced) != net::SendStatus::queued) {
     ++counters_.not_sent;
     return 0;
   }
@@ -208,7 +208,7 @@ void WsApiSession::on_open(net::WebSocketClient& connection, bool standby) {
       build_user_data_stream_subscribe_signature(builder_, format_id(id, id_text_), signer_, api_key_, timing());
   InFlight* slot = free_slot();
   if (b != BuildStatus::Ok || slot == nullptr ||
-      connection.send(std::string(builder_.json()), net::Pacing::unpaced) != net::SendStatus::queued) {
+      connection.send(builder_.json(), net::Pacing::unpaced) != net::SendStatus::queued) {
     spdlog::error("binance ws api: could not send the user data subscription; reconnecting");
     connection.close("subscription not sent");
     return;
