@@ -52,6 +52,10 @@ t1=$(date +%s%N)
 startup_ms=$(( (t1 - t0) / 1000000 ))
 sleep 1
 rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$daemon_pid/status")
+# Split: anonymous memory is the daemon's own; file pages are the mapped code of the binary and
+# its shared libraries (libcrypto alone ~4 MB), shared with every other process that maps them.
+anon_kb=$(awk '/^RssAnon/ {print $2}' "/proc/$daemon_pid/status")
+file_kb=$(awk '/^RssFile/ {print $2}' "/proc/$daemon_pid/status")
 
 # --- nginx: a plain `return 200` server and the project's site, in one throwaway prefix
 mkdir -p "$work/nginx/logs"
@@ -106,5 +110,5 @@ printf '%-34s %12s\n' "FastAPI bot (recorded figure)" "~10700"
 awk -v a="$tb_rps" -v a2="$tb2_rps" -v b="$nginx_rps" -v pa="$tb_p99" -v pa2="$tb2_p99" -v pb="$nginx_p99" 'BEGIN {
   printf "ratio req/s tradingbot/nginx: 1 thread %.2f, 2 threads %.2f (target >= 1.00)\n", a / b, a2 / b;
   printf "ratio p99 tradingbot/nginx:   1 thread %.2f, 2 threads %.2f (target <= 1.50)\n", pa / pb, pa2 / pb }'
-echo "idle RSS: $((rss_kb / 1024)) MB ($rss_kb kB) (target < 15 MB; Python bot ~200 MB)"
+echo "idle RSS: $((rss_kb / 1024)) MB ($rss_kb kB: $anon_kb kB anonymous, $file_kb kB mapped code) (target < 15 MB; Python bot ~200 MB)"
 echo "exec to /health answering: ${startup_ms} ms (target < 100 ms)"
