@@ -97,7 +97,8 @@ void FakeHttpsServer::accept() {
     ++accepts;
     // As a real exchange front end does: without it, Nagle holds a reply back until the client's
     // delayed ACK (tens of ms on loopback), which would dominate every round trip measured here.
-    socket.set_option(boost::asio::ip::tcp::no_delay(true));
+    error_code ignored;  // a peer already gone fails its first read instead
+    socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
     std::make_shared<Session>(std::move(socket), *tls_, *this, accepts)->start();
     accept();
   });

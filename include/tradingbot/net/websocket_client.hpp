@@ -26,11 +26,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
