@@ -2,7 +2,8 @@
 //  - full pipeline (decode + depth sync + book + price cache) messages/s, beside a plain
 //    simdjson On-Demand walk of the same lines (the ratio is printed);
 //  - heap allocations per message after warm-up (global operator new is counted here);
-//  - per-message latency p50/p99/max, snapshots excluded;
+//  - per-message latency p50/p99/max, snapshots excluded, overall and split into depth diffs
+//    (their cost grows with the levels they carry) and everything else;
 //  - PriceCache::get at 1000 symbols.
 // Run from the project root: ./build/bench_market   (needs ../shared/data/binance)
 #include <benchmark/benchmark.h>
@@ -19,6 +20,7 @@
 #include <new>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tradingbot/exchange/binance/market_pipeline.hpp"
@@ -37,7 +39,15 @@ struct Line {
   std::size_t size;
   Nanos recv_ns;
   bool snapshot;
+  bool depth_diff;
+  std::size_t levels;  // depth diff: price levels carried (bids + asks)
 };
+
+// Levels in a depth diff's payload: every level is one "[price,qty]" pair, inside "b":[..] / "a":[..].
+std::size_t count_levels(std::string_view payload) {
+  const auto brackets = static_cast<std::size_t>(std::count(payload.begin(), payload.end(), '['));
+  return brackets > 2 ? brackets - 2 : 0;
+}
 
 // All payloads back to back, each followed by simdjson padding.
 struct Corpus {
@@ -55,8 +65,10 @@ Corpus& corpus() {
     if (!reader) return out;
     market::CaptureRecord rec;
     while (reader.value().next(rec) == market::CaptureReader::Status::Record) {
+      const bool depth_diff = rec.payload.find("\"e\":\"depthUpdate\"") != std::string_view::npos;
       out.lines.push_back(Line{out.arena.size(), rec.payload.size(), rec.recv_ns,
-                               rec.payload.rfind("{\"lastUpdateId\"", 0) == 0});
+                               rec.payload.rfind("{\"lastUpdateId\"", 0) == 0, depth_diff,
+                               depth_diff ? count_levels(rec.payload) : 0});
       out.arena.append(rec.payload);
       out.arena.append(simdjson::SIMDJSON_PADDING, ' ');
     }
@@ -264,23 +276,45 @@ void report_extras() {
   }
   // Per-message latency, snapshots excluded; second pass so caches and code are warm.
   {
-    std::vector<std::int64_t> ns;
-    ns.reserve(c.lines.size());
+    std::vector<std::int64_t> ns, depth_ns, other_ns;
+    std::vector<double> depth_ns_per_level;
+    std::vector<std::size_t> depth_levels;
     for (int pass = 0; pass < 2; ++pass) {
-      ns.clear();
+      for (auto* v : {&ns, &depth_ns, &other_ns}) v->clear();
+      depth_ns_per_level.clear();
+      depth_levels.clear();
       MarketDataPipeline p(pipeline_options());
       for (const Line& l : c.lines) {
         const auto t0 = std::chrono::steady_clock::now();
         feed(p, c, l);
         const auto t1 = std::chrono::steady_clock::now();
-        if (!l.snapshot) ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
+        if (l.snapshot) continue;
+        const std::int64_t took = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
+        ns.push_back(took);
+        (l.depth_diff ? depth_ns : other_ns).push_back(took);
+        if (l.depth_diff && l.levels > 0) {
+          depth_levels.push_back(l.levels);
+          depth_ns_per_level.push_back(static_cast<double>(took) / static_cast<double>(l.levels));
+        }
       }
     }
-    std::sort(ns.begin(), ns.end());
-    auto pct = [&](double q) { return ns[static_cast<std::size_t>(q * static_cast<double>(ns.size() - 1))]; };
+    auto pct = [](auto& v, double q) {
+      std::sort(v.begin(), v.end());
+      return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))];
+    };
+    const std::int64_t p50 = pct(ns, 0.5), p99 = pct(ns, 0.99), p999 = pct(ns, 0.999);  // ns sorted now
     std::printf("per-message latency (incl. ~20-40 ns clock overhead): p50 %lld ns, p99 %lld ns, p99.9 %lld ns, max %lld ns\n",
-                static_cast<long long>(pct(0.5)), static_cast<long long>(pct(0.99)), static_cast<long long>(pct(0.999)),
+                static_cast<long long>(p50), static_cast<long long>(p99), static_cast<long long>(p999),
                 static_cast<long long>(ns.back()));
+    if (!depth_ns.empty() && !other_ns.empty()) {
+      std::printf("  depth diffs (%zu, %.1f%% of messages; levels p50 %zu, p99 %zu): p50 %lld ns, p99 %lld ns; "
+                  "per level p50 %.0f ns, p99 %.0f ns\n",
+                  depth_ns.size(), 100.0 * static_cast<double>(depth_ns.size()) / static_cast<double>(ns.size()),
+                  pct(depth_levels, 0.5), pct(depth_levels, 0.99), static_cast<long long>(pct(depth_ns, 0.5)),
+                  static_cast<long long>(pct(depth_ns, 0.99)), pct(depth_ns_per_level, 0.5), pct(depth_ns_per_level, 0.99));
+      std::printf("  everything else (%zu): p50 %lld ns, p99 %lld ns (target for all messages: p99 < 2000 ns)\n",
+                  other_ns.size(), static_cast<long long>(pct(other_ns, 0.5)), static_cast<long long>(pct(other_ns, 0.99)));
+    }
   }
 }
 
