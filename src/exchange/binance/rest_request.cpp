@@ -114,27 +114,13 @@ bool has_required_fields(const NewOrder& o) noexcept {
 
 BuildStatus add_new_order_params(RestRequestBuilder& b, const NewOrder& o) {
   if (!has_required_fields(o)) return BuildStatus::MissingField;
-  b.add("symbol", o.symbol.view());
-  b.add("side", to_string(o.side));
-  b.add("type", to_string(o.type));
-  if (o.time_in_force != TimeInForce::None) b.add("timeInForce", to_string(o.time_in_force));
-  if (o.quantity.is_positive()) b.add_fixed("quantity", o.quantity.raw(), o.qty_digits);
-  if (o.quote_order_qty.is_positive()) b.add_fixed("quoteOrderQty", o.quote_order_qty.raw(), o.price_digits);
-  if (o.price.is_positive()) b.add_fixed("price", o.price.raw(), o.price_digits);
-  if (o.stop_price.is_positive()) b.add_fixed("stopPrice", o.stop_price.raw(), o.price_digits);
-  if (!o.client_order_id.empty()) b.add("newClientOrderId", o.client_order_id.view());
-  if (o.set_response_type) b.add("newOrderRespType", to_string(o.response_type));
+  add_new_order_fields(b, o);
   return BuildStatus::Ok;
 }
 
 BuildStatus add_order_ref_params(RestRequestBuilder& b, const OrderRef& ref) {
-  if (ref.symbol.empty() || (ref.order_id < 0 && ref.orig_client_order_id.empty())) return BuildStatus::MissingField;
-  b.add("symbol", ref.symbol.view());
-  if (ref.order_id >= 0) {
-    b.add("orderId", ref.order_id);
-  } else {
-    b.add("origClientOrderId", ref.orig_client_order_id.view());
-  }
+  if (!is_complete(ref)) return BuildStatus::MissingField;
+  add_order_ref_fields(b, ref);
   return BuildStatus::Ok;
 }
 

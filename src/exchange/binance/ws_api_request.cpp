@@ -188,29 +188,11 @@ void WsApiRequestBuilder::finish_unsigned() { close_json({}); }
 
 namespace {
 
-void add_order_fields(WsApiRequestBuilder& b, const NewOrder& o) {
-  b.add("symbol", o.symbol.view());
-  b.add("side", to_string(o.side));
-  b.add("type", to_string(o.type));
-  if (o.time_in_force != TimeInForce::None) b.add("timeInForce", to_string(o.time_in_force));
-  if (o.quantity.is_positive()) b.add_fixed("quantity", o.quantity.raw(), o.qty_digits);
-  if (o.quote_order_qty.is_positive()) b.add_fixed("quoteOrderQty", o.quote_order_qty.raw(), o.price_digits);
-  if (o.price.is_positive()) b.add_fixed("price", o.price.raw(), o.price_digits);
-  if (o.stop_price.is_positive()) b.add_fixed("stopPrice", o.stop_price.raw(), o.price_digits);
-  if (!o.client_order_id.empty()) b.add("newClientOrderId", o.client_order_id.view());
-  if (o.set_response_type) b.add("newOrderRespType", to_string(o.response_type));
-}
-
 BuildStatus ref_request(WsApiRequestBuilder& b, std::string_view id, std::string_view method, const OrderRef& ref,
                         RequestSigner& signer, std::string_view api_key, RequestTiming timing) {
-  if (ref.symbol.empty() || (ref.order_id < 0 && ref.orig_client_order_id.empty())) return BuildStatus::MissingField;
+  if (!is_complete(ref)) return BuildStatus::MissingField;
   b.begin(id, method);
-  b.add("symbol", ref.symbol.view());
-  if (ref.order_id >= 0) {
-    b.add("orderId", ref.order_id);
-  } else {
-    b.add("origClientOrderId", ref.orig_client_order_id.view());
-  }
+  add_order_ref_fields(b, ref);
   return b.sign(signer, api_key, timing);
 }
 
@@ -220,7 +202,7 @@ BuildStatus build_order_place(WsApiRequestBuilder& b, std::string_view id, const
                               RequestSigner& signer, std::string_view api_key, RequestTiming timing) {
   if (!has_required_fields(order)) return BuildStatus::MissingField;
   b.begin(id, "order.place");
-  add_order_fields(b, order);
+  add_new_order_fields(b, order);
   return b.sign(signer, api_key, timing);
 }
 

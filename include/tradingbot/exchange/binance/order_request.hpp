@@ -46,4 +46,37 @@ struct OrderRef {
   ClientOrderId orig_client_order_id;
 };
 
+[[nodiscard]] inline bool is_complete(const OrderRef& ref) noexcept {
+  return !ref.symbol.empty() && (ref.order_id >= 0 || !ref.orig_client_order_id.empty());
+}
+
+// One list of an order's wire parameters for both builders (RestRequestBuilder: the query string;
+// WsApiRequestBuilder: the params object), so REST and the WS API cannot drift apart. Forced
+// inline: as a template with external linkage GCC kept it out of line (it inlines only static
+// functions called once on its own), which cost the WS API order build ~5-8%.
+template <class Builder>
+[[gnu::always_inline]] inline void add_new_order_fields(Builder& b, const NewOrder& o) {
+  b.add("symbol", o.symbol.view());
+  b.add("side", to_string(o.side));
+  b.add("type", to_string(o.type));
+  if (o.time_in_force != TimeInForce::None) b.add("timeInForce", to_string(o.time_in_force));
+  if (o.quantity.is_positive()) b.add_fixed("quantity", o.quantity.raw(), o.qty_digits);
+  if (o.quote_order_qty.is_positive()) b.add_fixed("quoteOrderQty", o.quote_order_qty.raw(), o.price_digits);
+  if (o.price.is_positive()) b.add_fixed("price", o.price.raw(), o.price_digits);
+  if (o.stop_price.is_positive()) b.add_fixed("stopPrice", o.stop_price.raw(), o.price_digits);
+  if (!o.client_order_id.empty()) b.add("newClientOrderId", o.client_order_id.view());
+  if (o.set_response_type) b.add("newOrderRespType", to_string(o.response_type));
+}
+
+// Requires is_complete(ref).
+template <class Builder>
+[[gnu::always_inline]] inline void add_order_ref_fields(Builder& b, const OrderRef& ref) {
+  b.add("symbol", ref.symbol.view());
+  if (ref.order_id >= 0) {
+    b.add("orderId", ref.order_id);
+  } else {
+    b.add("origClientOrderId", ref.orig_client_order_id.view());
+  }
+}
+
 }  // namespace tb::binance
