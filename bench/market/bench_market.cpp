@@ -279,6 +279,9 @@ void report_extras() {
     std::vector<std::int64_t> ns, depth_ns, other_ns;
     std::vector<double> depth_ns_per_level;
     std::vector<std::size_t> depth_levels;
+    for (auto* v : {&ns, &depth_ns, &other_ns}) v->reserve(c.lines.size());  // no growth between samples
+    depth_ns_per_level.reserve(c.lines.size());
+    depth_levels.reserve(c.lines.size());
     for (int pass = 0; pass < 2; ++pass) {
       for (auto* v : {&ns, &depth_ns, &other_ns}) v->clear();
       depth_ns_per_level.clear();
