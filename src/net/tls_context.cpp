@@ -43,12 +43,16 @@ bool has_hash_links(const std::string& dir) {
 // a connection needs one root. From the hashed directory OpenSSL loads a root by subject hash
 // only when a chain needs it. The directory is used when it has hash links and the environment
 // does not name a bundle (SSL_CERT_FILE); otherwise OpenSSL's defaults, exactly as before.
-bool load_system_store(SSL_CTX* ctx) {
+// Returns an empty string, or what could not be loaded.
+std::string load_system_store(SSL_CTX* ctx) {
   const char* env_file = std::getenv(X509_get_default_cert_file_env());
   const char* env_dir = std::getenv(X509_get_default_cert_dir_env());
   const std::string dir = env_dir != nullptr ? env_dir : X509_get_default_cert_dir();
-  if (env_file == nullptr && has_hash_links(dir)) return SSL_CTX_load_verify_dir(ctx, dir.c_str()) == 1;
-  return SSL_CTX_set_default_verify_paths(ctx) == 1;
+  if (env_file == nullptr && has_hash_links(dir)) {
+    return SSL_CTX_load_verify_dir(ctx, dir.c_str()) == 1 ? std::string() : "directory " + dir;
+  }
+  if (SSL_CTX_set_default_verify_paths(ctx) == 1) return {};
+  return "file " + std::string(env_file != nullptr ? env_file : X509_get_default_cert_file()) + ", directory " + dir;
 }
 
 }  // namespace
@@ -63,8 +67,10 @@ Result<TlsContextPtr> make_client_tls_context(const TlsClientOptions& options) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
   harden(*ctx);
   boost::system::error_code ec;
-  if (options.use_system_store && !load_system_store(ctx->native_handle())) {
-    return Error{"cannot load the system trust store (" + std::string(X509_get_default_cert_dir()) + ")"};
+  if (options.use_system_store) {
+    if (const std::string failed = load_system_store(ctx->native_handle()); !failed.empty()) {
+      return Error{"cannot load the system trust store (" + failed + ")"};
+    }
   }
   if (!options.extra_ca_file.empty()) {
     ctx->load_verify_file(options.extra_ca_file, ec);
