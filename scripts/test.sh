@@ -41,6 +41,7 @@ run_checked() {
   echo "== tests (ASan + UBSan, leak detection on)"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"  # third-party leaks, each explained there
   (cd build-asan && ctest --output-on-failure -j2 --timeout 600)
 }
 

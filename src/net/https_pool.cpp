@@ -4,17 +4,18 @@
 #include <chrono>
 #include <optional>
 
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <openssl/x509.h>
+
+#include "tradingbot/net/tls_socket.hpp"
 
 namespace tb::net {
 namespace asio = boost::asio;
@@ -84,7 +85,7 @@ struct HttpsConnectionPool::Connection {
   enum class State : std::uint8_t { connecting, idle, busy, closed };
   Connection(asio::io_context& ioc, asio::ssl::context& ctx) : resolver(ioc), stream(ioc, ctx), timer(ioc) {}
   Tcp::resolver resolver;
-  beast::ssl_stream<beast::tcp_stream> stream;
+  TlsSocket stream;
   asio::steady_timer timer;  // connect deadline
   beast::flat_buffer buffer;
   std::optional<http::response_parser<http::string_body>> parser;
@@ -229,19 +230,21 @@ void HttpsConnectionPool::open_connection(HostState& host) {
       [self = shared_from_this(), conn](const error_code& ec, const Tcp::resolver::results_type& results) {
         if (conn->state != Connection::State::connecting) return;
         if (ec) return self->on_connected(conn, ec, "resolve");
-        beast::get_lowest_layer(conn->stream)
-            .async_connect(results, [self, conn](const error_code& e, const Tcp::endpoint&) {
-              if (conn->state != Connection::State::connecting) return;
-              if (e) return self->on_connected(conn, e, "tcp connect");
-              beast::get_lowest_layer(conn->stream).socket().set_option(Tcp::no_delay(true));
-              if (!configure_client_ssl(conn->stream.native_handle(), conn->host->host)) {
-                return self->on_connected(conn, asio::error::invalid_argument, "tls setup");
-              }
-              conn->stream.async_handshake(asio::ssl::stream_base::client, [self, conn](const error_code& e2) {
-                if (conn->state != Connection::State::connecting) return;
-                self->on_connected(conn, e2, "tls handshake");
-              });
-            });
+        asio::async_connect(conn->stream.next_layer(), results, [self, conn](const error_code& e, const Tcp::endpoint&) {
+          if (conn->state != Connection::State::connecting) return;
+          if (e) return self->on_connected(conn, e, "tcp connect");
+          error_code setup;
+          conn->stream.next_layer().set_option(Tcp::no_delay(true), setup);
+          if (!setup) conn->stream.attach(setup);
+          if (setup) return self->on_connected(conn, setup, "tcp connect");
+          if (!configure_client_ssl(conn->stream.native_handle(), conn->host->host)) {
+            return self->on_connected(conn, asio::error::invalid_argument, "tls setup");
+          }
+          conn->stream.async_handshake([self, conn](const error_code& e2, std::size_t) {
+            if (conn->state != Connection::State::connecting) return;
+            self->on_connected(conn, e2, "tls handshake");
+          });
+        });
       });
 }
 
@@ -383,12 +386,11 @@ void HttpsConnectionPool::drop(const std::shared_ptr<Connection>& conn, bool gra
   ++stats_.connections_closed;
   conn->timer.cancel();
   conn->resolver.cancel();
+  error_code ignored;
   if (graceful) {
-    // close_notify, bounded; the socket closes whatever the peer does.
-    beast::get_lowest_layer(conn->stream).expires_after(std::chrono::seconds(1));
-    conn->stream.async_shutdown([conn](const error_code&) { beast::get_lowest_layer(conn->stream).close(); });
+    conn->stream.shutdown_and_close(ignored);  // close_notify if the socket takes it now, then close
   } else {
-    beast::get_lowest_layer(conn->stream).close();
+    conn->stream.next_layer().close(ignored);
   }
 }
 

@@ -7,9 +7,8 @@
 
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/ssl.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 
 #include <openssl/x509.h>
 
@@ -88,23 +87,24 @@ void WebSocketClient::on_resolve(const error_code& ec, const Tcp::resolver::resu
   if (ec) return fail(ec, "resolve");
   state_ = State::connecting;
   arm_phase_deadline(options_.connect_timeout, "tcp connect");
-  beast::get_lowest_layer(ws_).async_connect(
-      results, [self = shared_from_this()](const error_code& e, const Tcp::endpoint& endpoint) {
-        self->on_connect(e, endpoint);
-      });
+  asio::async_connect(ws_.next_layer().next_layer(), results,
+                      [self = shared_from_this()](const error_code& e, const Tcp::endpoint&) { self->on_connect(e); });
 }
 
-void WebSocketClient::on_connect(const error_code& ec, const Tcp::endpoint& /*endpoint*/) {
+void WebSocketClient::on_connect(const error_code& ec) {
   if (state_ != State::connecting) return;
   if (ec) return fail(ec, "tcp connect");
-  beast::get_lowest_layer(ws_).socket().set_option(Tcp::no_delay(true));
-  if (!configure_client_ssl(ws_.next_layer().native_handle(), options_.host)) {
+  TlsSocket& tls = ws_.next_layer();
+  error_code attach_error;
+  tls.next_layer().set_option(Tcp::no_delay(true), attach_error);
+  if (!attach_error) tls.attach(attach_error);
+  if (attach_error) return fail(attach_error, "tcp connect");
+  if (!configure_client_ssl(tls.native_handle(), options_.host)) {
     return finish(CloseCause::connect_failed, "tls: cannot set SNI / host-name check for " + options_.host);
   }
   state_ = State::tls_handshake;
   arm_phase_deadline(options_.tls_handshake_timeout, "tls handshake");
-  ws_.next_layer().async_handshake(asio::ssl::stream_base::client,
-                                   [self = shared_from_this()](const error_code& e) { self->on_tls_handshake(e); });
+  tls.async_handshake([self = shared_from_this()](const error_code& e, std::size_t) { self->on_tls_handshake(e); });
 }
 
 void WebSocketClient::on_tls_handshake(const error_code& ec) {
@@ -329,7 +329,8 @@ void WebSocketClient::finish(CloseCause cause, std::string message) {
   liveness_timer_.cancel();
   pace_timer_.cancel();
   resolver_.cancel();
-  beast::get_lowest_layer(ws_).close();  // aborts whatever is still pending
+  error_code ignored;
+  beast::get_lowest_layer(ws_).close(ignored);  // aborts whatever is still pending
   on_open_ = nullptr;
   on_message_ = nullptr;
   auto handler = std::move(on_closed_);

@@ -77,6 +77,58 @@ TEST_CASE("WebSocketClient exchanges messages both ways and closes with a reason
   CHECK(client->send("late") == SendStatus::not_open);
 }
 
+// Several TLS records per message, and more than the socket buffers hold: the client's TLS
+// writes hit "would block" and resume on writability, with OpenSSL handed the same bytes again.
+TEST_CASE("WebSocketClient moves messages larger than the socket buffers intact, both ways", "[net][ws][tls]") {
+  boost::asio::io_context ioc;
+  FakeWsServer server(ioc, server_tls(pki().localhost));
+  const auto make = [](std::size_t size, char salt) {
+    std::string text(size, ' ');
+    for (std::size_t i = 0; i < size; ++i) text[i] = static_cast<char>('a' + (i * 7 + static_cast<std::size_t>(salt)) % 26);
+    return text;
+  };
+  const std::string down = make(3 * 1024 * 1024 + 17, 'd');
+  const std::vector<std::string> up = {make(4 * 1024 * 1024 + 5, 'u'), make(100, 'v'), make(1024 * 1024, 'w')};
+  server.on_open = [&](FakeWsServer::Session& s) { s.send(down); };
+  auto client = WebSocketClient::create(ioc, client_tls(), ws_options(server.port()));
+  std::vector<std::string> received;
+  client->on_open([&] {
+    for (const auto& m : up) CHECK(client->send(m, Pacing::unpaced) == SendStatus::queued);
+  });
+  client->on_message([&](const WsMessage& m) { received.emplace_back(m.payload); });
+  client->connect();
+  REQUIRE(run_until(ioc, [&] {
+    return received.size() == 1 && !server.sessions.empty() && server.sessions[0]->events.size() == up.size();
+  }));
+  CHECK(received[0] == down);
+  for (std::size_t i = 0; i < up.size(); ++i) CHECK(server.sessions[0]->events[i].payload == up[i]);
+  CHECK(client->stats().bytes_sent == up[0].size() + up[1].size() + up[2].size());
+}
+
+// A peer that vanishes (TCP closed, no TLS or WebSocket goodbye) while we write: the write fails
+// with an error (send() carries MSG_NOSIGNAL: no SIGPIPE kills the process) and the connection
+// ends as an I/O error, once.
+TEST_CASE("WebSocketClient writing to a vanished peer ends with an I/O error, not a signal", "[net][ws][tls]") {
+  boost::asio::io_context ioc;
+  FakeWsServer server(ioc, server_tls(pki().localhost));
+  auto client = WebSocketClient::create(ioc, client_tls(), ws_options(server.port()));
+  std::vector<CloseReason> closes;
+  client->on_closed([&](const CloseReason& r) { closes.push_back(r); });
+  client->connect();
+  REQUIRE(run_until(ioc, [&] { return client->is_open() && !server.sessions.empty() && server.sessions[0]->open; }));
+  server.sessions[0]->drop();
+  const std::string big(1024 * 1024, 'x');
+  // Keep writing until the failure surfaces (the first writes may still be accepted by the kernel).
+  REQUIRE(run_until(ioc, [&] {
+    if (closes.empty() && client->queued() == 0) (void)client->send(big, Pacing::unpaced);
+    return !closes.empty();
+  }));
+  run_for(ioc, std::chrono::milliseconds(50));
+  REQUIRE(closes.size() == 1);
+  CHECK(closes[0].cause == CloseCause::io_error);
+  CHECK(closes[0].was_open);
+}
+
 TEST_CASE("WebSocketClient answers a server ping with a pong carrying the same payload", "[net][ws]") {
   boost::asio::io_context ioc;
   FakeWsServer server(ioc, server_tls(pki().localhost));

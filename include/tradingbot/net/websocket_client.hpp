@@ -36,14 +36,13 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include "tradingbot/core/clock.hpp"
 #include "tradingbot/net/backoff.hpp"
 #include "tradingbot/net/control_pacer.hpp"
 #include "tradingbot/net/tls_context.hpp"
+#include "tradingbot/net/tls_socket.hpp"
 
 namespace tb::net {
 
@@ -153,13 +152,13 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
     Pacing pacing = Pacing::paced;
   };
   using Tcp = boost::asio::ip::tcp;
-  using Stream = boost::beast::websocket::stream<boost::beast::ssl_stream<boost::beast::tcp_stream>>;
+  using Stream = boost::beast::websocket::stream<TlsSocket>;
 
   WebSocketClient(boost::asio::io_context& ioc, TlsContextPtr tls, WebSocketOptions options);
 
   void do_resolve();
   void on_resolve(const boost::system::error_code& ec, const Tcp::resolver::results_type& results);
-  void on_connect(const boost::system::error_code& ec, const Tcp::endpoint& endpoint);
+  void on_connect(const boost::system::error_code& ec);
   void on_tls_handshake(const boost::system::error_code& ec);
   void on_ws_handshake(const boost::system::error_code& ec);
   void do_read();
