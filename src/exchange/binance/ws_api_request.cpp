@@ -2,6 +2,10 @@
 
 #include <charconv>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace tb::binance {
 
 namespace {
@@ -15,9 +19,33 @@ constexpr std::array<bool, 256> make_escape_table() noexcept {
 constexpr std::array<bool, 256> kNeedsEscape = make_escape_table();
 }  // namespace
 
+bool needs_json_escape(std::string_view in) noexcept {
+  const char* p = in.data();
+  std::size_t n = in.size();
+#if defined(__SSE2__)
+  // 16 bytes per step: a quote, a backslash, or a byte <= 0x1F (unsigned: min(v, 0x1F) == v).
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i control_max = _mm_set1_epi8(0x1F);
+  for (; n >= 16; p += 16, n -= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                                     _mm_cmpeq_epi8(_mm_min_epu8(v, control_max), v));
+    if (_mm_movemask_epi8(hit) != 0) return true;
+  }
+#endif
+  for (; n > 0; ++p, --n) {
+    if (kNeedsEscape[static_cast<unsigned char>(*p)]) return true;
+  }
+  return false;
+}
+
 void json_escape_append(std::string& out, std::string_view in) {
+  if (!needs_json_escape(in)) {  // the common case: one copy
+    out.append(in);
+    return;
+  }
   static constexpr char kHex[] = "0123456789abcdef";
-  // Bulk-append runs that need no escaping (almost always the whole value).
   std::size_t i = 0;
   const std::size_t n = in.size();
   while (i < n) {
@@ -77,45 +105,56 @@ void WsApiRequestBuilder::begin(std::int64_t id, std::string_view method) {
   json_.push_back('"');
 }
 
-// Each parameter is written into the JSON as it is added (params keep the caller's order there)
-// and recorded in the arena for the sorted signature payload.
+// Each parameter is written into the JSON as it is added (params keep the caller's order there).
+// The signature payload needs the raw key and value: a text that went into the JSON verbatim (all
+// of them, in practice) is referred to there; only one that had to be escaped is copied to the
+// arena in raw form.
+WsApiRequestBuilder::Text WsApiRequestBuilder::append_json_text(std::string_view text) {
+  const auto size = static_cast<std::uint32_t>(text.size());
+  if (!needs_json_escape(text)) {
+    const Text at{static_cast<std::uint32_t>(json_.size()), size, false};
+    json_.append(text);
+    return at;
+  }
+  const Text at{static_cast<std::uint32_t>(arena_.size()), size, true};
+  arena_.append(text);
+  json_escape_append(json_, text);
+  return at;
+}
+
+WsApiRequestBuilder::Text WsApiRequestBuilder::append_json_verbatim(std::string_view text) {
+  const Text at{static_cast<std::uint32_t>(json_.size()), static_cast<std::uint32_t>(text.size()), false};
+  json_.append(text);
+  return at;
+}
+
 void WsApiRequestBuilder::add_raw(std::string_view key, std::string_view value, ValueForm form) {
   if (count_ == kMaxParams) {
     overflow_ = true;
     return;
   }
   Param& p = params_[count_++];
-  p.key_begin = static_cast<std::uint32_t>(arena_.size());
-  p.key_len = static_cast<std::uint32_t>(key.size());
-  arena_.append(key);
-  p.value_begin = static_cast<std::uint32_t>(arena_.size());
-  p.value_len = static_cast<std::uint32_t>(value.size());
-  arena_.append(value);
-
   json_.append(params_open_ ? ",\"" : ",\"params\":{\"");
   params_open_ = true;
-  json_escape_append(json_, key);
+  p.key = append_json_text(key);
   json_.append("\":");
   switch (form) {
     case ValueForm::String:
       json_.push_back('"');
-      json_escape_append(json_, value);
+      p.value = append_json_text(value);
       json_.push_back('"');
       break;
     case ValueForm::SafeString:  // digits, '.', '-': nothing to escape
       json_.push_back('"');
-      json_.append(value);
+      p.value = append_json_verbatim(value);
       json_.push_back('"');
       break;
-    case ValueForm::Literal: json_.append(value); break;
+    case ValueForm::Literal: p.value = append_json_verbatim(value); break;
   }
 }
 
-std::string_view WsApiRequestBuilder::key_of(const Param& p) const noexcept {
-  return std::string_view(arena_).substr(p.key_begin, p.key_len);
-}
-std::string_view WsApiRequestBuilder::value_of(const Param& p) const noexcept {
-  return std::string_view(arena_).substr(p.value_begin, p.value_len);
+std::string_view WsApiRequestBuilder::text_of(Text t) const noexcept {
+  return std::string_view(t.in_arena ? arena_ : json_).substr(t.begin, t.size);
 }
 
 void WsApiRequestBuilder::add(std::string_view key, std::string_view value) { add_raw(key, value, ValueForm::String); }
@@ -149,11 +188,11 @@ BuildStatus WsApiRequestBuilder::sign(RequestSigner& signer, std::string_view ap
   add("apiKey", api_key);
   if (overflow_) return BuildStatus::SignFailed;
   // Sort parameter indices by name (insertion sort: a dozen params at most). Keys are cached as
-  // views first: the arena no longer grows from here on.
+  // views first: neither the JSON nor the arena grows until the payload is built.
   std::array<std::string_view, kMaxParams> keys;
   for (std::size_t i = 0; i < count_; ++i) {
     order_[i] = static_cast<std::uint8_t>(i);
-    keys[i] = key_of(params_[i]);
+    keys[i] = text_of(params_[i].key);
   }
   const auto less = [&keys](std::uint8_t a, std::uint8_t b) noexcept {
     const std::string_view ka = keys[a], kb = keys[b];
@@ -172,11 +211,10 @@ BuildStatus WsApiRequestBuilder::sign(RequestSigner& signer, std::string_view ap
   }
   payload_.clear();
   for (std::size_t i = 0; i < count_; ++i) {
-    const Param& p = params_[order_[i]];
     if (i > 0) payload_.push_back('&');
     payload_.append(keys[order_[i]]);
     payload_.push_back('=');
-    payload_.append(value_of(p));
+    payload_.append(text_of(params_[order_[i]].value));
   }
   SignatureText sig;
   if (!signer.sign(payload_, sig)) return BuildStatus::SignFailed;

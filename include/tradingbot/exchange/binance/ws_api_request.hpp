@@ -19,6 +19,8 @@
 
 namespace tb::binance {
 
+// True when `in` holds a character a JSON string must escape (", \, control characters).
+[[nodiscard]] bool needs_json_escape(std::string_view in) noexcept;
 // Appends `in` as the inside of a JSON string (no quotes).
 void json_escape_append(std::string& out, std::string_view in);
 
@@ -50,16 +52,22 @@ class WsApiRequestBuilder {
 
  private:
   enum class ValueForm : std::uint8_t { String, SafeString, Literal };
+  // A raw key or value: in json_ where it was written verbatim, else in arena_.
+  struct Text {
+    std::uint32_t begin = 0, size = 0;
+    bool in_arena = false;
+  };
   struct Param {
-    std::uint32_t key_begin, key_len, value_begin, value_len;
+    Text key, value;
   };
   void reset_params() noexcept;
   void add_raw(std::string_view key, std::string_view value, ValueForm form);
-  [[nodiscard]] std::string_view key_of(const Param& p) const noexcept;
-  [[nodiscard]] std::string_view value_of(const Param& p) const noexcept;
+  Text append_json_text(std::string_view text);      // escaped as needed
+  Text append_json_verbatim(std::string_view text);  // known to need no escaping
+  [[nodiscard]] std::string_view text_of(Text t) const noexcept;
   void close_json(std::string_view signature);
 
-  std::string arena_;  // keys and raw values back to back, for the signature payload
+  std::string arena_;  // raw form of the rare key or value that the JSON holds escaped
   std::array<Param, kMaxParams> params_{};
   std::size_t count_ = 0;
   bool overflow_ = false;
