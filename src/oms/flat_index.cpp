@@ -19,7 +19,7 @@ std::uint64_t mix(std::uint64_t x) noexcept {  // splitmix64 finalizer
 
 FlatIndex::FlatIndex(std::size_t max_entries) : max_entries_(max_entries) {
   const std::size_t cap = std::bit_ceil(max_entries < 4 ? std::size_t{8} : max_entries * 2);
-  slots_.assign(cap, Slot{});
+  slots_ = ZeroedArray<Slot>(cap);
   mask_ = cap - 1;
 }
 
@@ -29,10 +29,10 @@ bool FlatIndex::insert(std::uint64_t key, std::uint32_t value) noexcept {
   if (value == kNotFound) return false;
   for (std::size_t i = home(key);; i = (i + 1) & mask_) {
     Slot& s = slots_[i];
-    if (s.value == kNotFound) {
+    if (s.stored == 0) {
       if (size_ >= max_entries_) return false;
       s.key = key;
-      s.value = value;
+      s.stored = value + 1;
       ++size_;
       return true;
     }
@@ -43,21 +43,21 @@ bool FlatIndex::insert(std::uint64_t key, std::uint32_t value) noexcept {
 std::uint32_t FlatIndex::find(std::uint64_t key) const noexcept {
   for (std::size_t i = home(key);; i = (i + 1) & mask_) {
     const Slot& s = slots_[i];
-    if (s.value == kNotFound) return kNotFound;
-    if (s.key == key) return s.value;
+    if (s.stored == 0) return kNotFound;
+    if (s.key == key) return s.stored - 1;
   }
 }
 
 bool FlatIndex::erase(std::uint64_t key) noexcept {
   std::size_t i = home(key);
   for (;; i = (i + 1) & mask_) {
-    if (slots_[i].value == kNotFound) return false;
+    if (slots_[i].stored == 0) return false;
     if (slots_[i].key == key) break;
   }
   // Backward-shift deletion: move later members of the cluster into the hole when their home
   // position does not lie cyclically in (hole, j].
   std::size_t hole = i;
-  for (std::size_t j = (hole + 1) & mask_; slots_[j].value != kNotFound; j = (j + 1) & mask_) {
+  for (std::size_t j = (hole + 1) & mask_; slots_[j].stored != 0; j = (j + 1) & mask_) {
     const std::size_t h = home(slots_[j].key);
     const bool between = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j);
     if (!between) {
@@ -71,8 +71,15 @@ bool FlatIndex::erase(std::uint64_t key) noexcept {
 }
 
 void FlatIndex::clear() noexcept {
-  for (Slot& s : slots_) s = Slot{};
-  size_ = 0;
+  // Only the slots in use are written (a fresh mapping would allocate): the untouched pages stay
+  // untouched.
+  if (size_ == 0) return;
+  for (std::size_t i = 0; i < slots_.size() && size_ > 0; ++i) {
+    if (slots_[i].stored != 0) {
+      slots_[i] = Slot{};
+      --size_;
+    }
+  }
 }
 
 }  // namespace tb::oms

@@ -98,7 +98,7 @@ OrderManager::OrderManager(const OmsConfig& config, risk::RiskGate& gate, Positi
   free_.reserve(config.max_orders);
   for (std::uint32_t k = config.max_orders; k > 0; --k) free_.push_back(k - 1);
   retire_queue_.assign(config.max_orders, 0);
-  trade_ring_.assign(config.recent_trade_ids, 0);
+  trade_ring_ = ZeroedArray<std::uint64_t>(config.recent_trade_ids);
   symbols_.reserve(PositionBook::kMaxSymbols);
 }
 

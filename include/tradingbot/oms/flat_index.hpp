@@ -1,12 +1,14 @@
 // FlatIndex: a fixed-capacity open-addressing hash map from uint64 keys to uint32 values (linear
-// probing, backward-shift deletion, no tombstones). All memory is allocated in the constructor;
+// probing, backward-shift deletion, no tombstones). All memory is reserved in the constructor as
+// untouched zero pages (ZeroedArray): a page becomes resident when a key first lands on it;
 // insert/find/erase never allocate. Used by the order manager for its id indexes and its
 // recent-trade-id set. Trading thread only.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+
+#include "tradingbot/core/zeroed_array.hpp"
 
 namespace tb::oms {
 
@@ -27,12 +29,14 @@ class FlatIndex {
   void clear() noexcept;
 
  private:
+  // All-zero is the empty slot, so the table can live in untouched zero pages (ZeroedArray):
+  // `stored` is the value + 1, 0 when empty.
   struct Slot {
-    std::uint64_t key = 0;
-    std::uint32_t value = kNotFound;  // kNotFound marks an empty slot
+    std::uint64_t key;
+    std::uint32_t stored;
   };
   [[nodiscard]] std::size_t home(std::uint64_t key) const noexcept;
-  std::vector<Slot> slots_;
+  ZeroedArray<Slot> slots_;
   std::size_t mask_ = 0;
   std::size_t size_ = 0;
   std::size_t max_entries_ = 0;

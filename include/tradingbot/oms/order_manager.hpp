@@ -365,7 +365,7 @@ class OrderManager {
   FlatIndex by_client_id_;
   FlatIndex by_exchange_id_;
   FlatIndex trade_ids_;
-  std::vector<std::uint64_t> trade_ring_;     // insertion order of trade_ids_ for eviction
+  ZeroedArray<std::uint64_t> trade_ring_;     // insertion order of trade_ids_ for eviction
   std::size_t trade_head_ = 0;
   std::vector<SymbolExposure> symbols_;
   std::uint64_t next_seq_ = 1;

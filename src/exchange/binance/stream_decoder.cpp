@@ -3,6 +3,8 @@
 #include <simdjson.h>
 
 #include <cstring>
+#include <memory>
+#include <new>
 #include <vector>
 
 namespace tb::binance {
@@ -278,7 +280,7 @@ struct StreamDecoder::Impl {
   explicit Impl(const Options& o) : options(o) {
     bids.reserve(o.reserve_levels_per_side);
     asks.reserve(o.reserve_levels_per_side);
-    frame.resize(o.reserve_frame_bytes + simdjson::SIMDJSON_PADDING);
+    reserve_frame(o.reserve_frame_bytes);
     if (parser.allocate(o.reserve_frame_bytes)) {
       // Out of memory at start-up: the parser will retry on the first frame.
     }
@@ -553,7 +555,27 @@ struct StreamDecoder::Impl {
 
   Options options;
   od::parser parser;
-  std::vector<char> frame;  // padded copy for decode_frame(string_view)
+  // Padded copy for decode_frame(string_view) and snapshots. Allocated, never zero-filled: its
+  // pages are only touched as far as frames reach (live frames arrive padded and skip it), so
+  // the megabyte reserved for REST snapshots costs no memory until one comes.
+  std::unique_ptr<char[]> frame;
+  std::size_t frame_capacity = 0;  // bytes, padding included
+
+  // A padded copy of `text` in `frame`; false if it cannot be allocated.
+  bool copy_padded(std::string_view text) noexcept {
+    if (frame_capacity < text.size() + simdjson::SIMDJSON_PADDING && !reserve_frame(text.size())) return false;
+    std::memcpy(frame.get(), text.data(), text.size());
+    std::memset(frame.get() + text.size(), 0, simdjson::SIMDJSON_PADDING);  // as the receive buffer does
+    return true;
+  }
+  bool reserve_frame(std::size_t bytes) noexcept {
+    const std::size_t capacity = bytes + simdjson::SIMDJSON_PADDING;
+    char* fresh = new (std::nothrow) char[capacity];  // default-initialized: not touched
+    if (fresh == nullptr) return false;
+    frame.reset(fresh);
+    frame_capacity = capacity;
+    return true;
+  }
   std::vector<Level> bids;
   std::vector<Level> asks;
   Fields fields;
@@ -786,19 +808,15 @@ DecodeStatus StreamDecoder::decode_frame_padded(const char* data, std::size_t le
 DecodeStatus StreamDecoder::decode_frame(std::string_view frame, DecodedMessage& out, std::string_view raw_stream) {
   stats_.bytes += frame.size();
   if (frame.size() > impl_->options.max_frame_bytes) return count(DecodeStatus::Oversized, out);
-  auto& buf = impl_->frame;
-  if (buf.size() < frame.size() + simdjson::SIMDJSON_PADDING) buf.resize(frame.size() + simdjson::SIMDJSON_PADDING);
-  std::memcpy(buf.data(), frame.data(), frame.size());
-  return count(impl_->decode(buf.data(), frame.size(), buf.size(), out, raw_stream, nullptr), out);
+  if (!impl_->copy_padded(frame)) return count(DecodeStatus::Oversized, out);  // no memory for the copy
+  return count(impl_->decode(impl_->frame.get(), frame.size(), impl_->frame_capacity, out, raw_stream, nullptr), out);
 }
 
 DecodeStatus StreamDecoder::decode_depth_snapshot(std::string_view json, const Symbol& symbol, DecodedMessage& out) {
   stats_.bytes += json.size();
   if (json.size() > impl_->options.max_frame_bytes) return count(DecodeStatus::Oversized, out);
-  auto& buf = impl_->frame;
-  if (buf.size() < json.size() + simdjson::SIMDJSON_PADDING) buf.resize(json.size() + simdjson::SIMDJSON_PADDING);
-  std::memcpy(buf.data(), json.data(), json.size());
-  return count(impl_->decode(buf.data(), json.size(), buf.size(), out, {}, &symbol), out);
+  if (!impl_->copy_padded(json)) return count(DecodeStatus::Oversized, out);
+  return count(impl_->decode(impl_->frame.get(), json.size(), impl_->frame_capacity, out, {}, &symbol), out);
 }
 
 }  // namespace tb::binance
