@@ -5,17 +5,16 @@
 // use, is watched too). Runs the real gateway connected over TLS on 127.0.0.1 to the WS API fake
 // of the tests; the fake's processing and the ack happen between samples, outside the timed
 // region. Three figures per send, found by interposing SSL_write_ex, send and sendmsg in this
-// binary: to SSL_write_ex entered (our order code: digits, JSON, signature, queue, Beast's frame:
-// "to_tls"); to send() entered (the bytes handed to the kernel: the target, p99 < 5 us); and to
+// binary (bench/support/kernel_send_stamp): to SSL_write_ex entered (our order code: digits,
+// JSON, signature, queue, Beast's frame: "to_tls"); to send() entered (the bytes handed to the kernel: the target, p99 < 5 us); and to
 // OrderGateway::send() returning, which adds the kernel's own loopback TCP work, the receiving
 // side included (none of it ours). Reported as p50/p99/max counters (ns) and allocations per send
 // after warm-up.
 #include <benchmark/benchmark.h>
-#include <dlfcn.h>
-#include <openssl/ssl.h>
-#include <sys/socket.h>
 
 #include "allocation_counter.hpp"
+#include "io_drive.hpp"
+#include "kernel_send_stamp.hpp"
 
 #include <algorithm>
 #include <vector>
@@ -30,64 +29,6 @@ using namespace tb::binance;
 
 namespace {
 
-// Armed before a timed send, each stamped by the first call that follows: when the TLS layer got
-// the frame and when its record reached the kernel.
-struct Stamp {
-  bool armed = false;
-  std::chrono::steady_clock::time_point at;
-  void hit() {
-    if (armed) {
-      at = std::chrono::steady_clock::now();
-      armed = false;
-    }
-  }
-};
-Stamp g_ssl_write;
-Stamp g_kernel;  // send() or sendmsg(), whichever comes first
-
-template <class Fn>
-Fn next_symbol(const char* name) {
-  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
-}
-
-}  // namespace
-
-// The executable's definitions win over the shared libraries' for every caller linked against
-// them: net::TlsSocket calls SSL_write_ex and its BIO send(); Asio's sockets use sendmsg. The
-// benchmark's gateway and the fake share one thread, and nothing but the timed send() runs while
-// a stamp is armed.
-extern "C" ssize_t send(int fd, const void* data, size_t size, int flags) {
-  static const auto real = next_symbol<ssize_t (*)(int, const void*, size_t, int)>("send");
-  g_kernel.hit();
-  return real(fd, data, size, flags);
-}
-
-extern "C" ssize_t sendmsg(int fd, const struct msghdr* message, int flags) {
-  static const auto real = next_symbol<ssize_t (*)(int, const struct msghdr*, int)>("sendmsg");
-  g_kernel.hit();
-  return real(fd, message, flags);
-}
-
-extern "C" int SSL_write_ex(SSL* ssl, const void* data, size_t size, size_t* written) {
-  static const auto real = next_symbol<int (*)(SSL*, const void*, size_t, size_t*)>("SSL_write_ex");
-  g_ssl_write.hit();
-  return real(ssl, data, size, written);
-}
-
-namespace {
-
-// Runs handlers one at a time until `done` (bounded): returns as soon as the ack or fill is in,
-// so the trading thread stays busy between samples the way it is between market events.
-template <class Done>
-bool drive_until(boost::asio::io_context& ioc, Done done, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (!done() && std::chrono::steady_clock::now() < end) {
-    if (ioc.stopped()) ioc.restart();
-    ioc.run_one_for(std::chrono::milliseconds(1));
-  }
-  return done();
-}
-
 struct Quiet : GatewayListener {
   void on_gateway_event(const GatewayEvent&) override {}
   void on_gateway_state(GatewayState) override {}
@@ -98,12 +39,7 @@ void BM_OrderSendPath(benchmark::State& state) {
   tb::binance::test::FakeBinanceRest rest_fake{ioc, net::test::server_tls(net::test::pki().localhost), "k", "s"};
   tb::binance::test::FakeBinanceWsApi ws_fake{ioc, net::test::server_tls(net::test::pki().localhost), rest_fake, "k", "s"};
   RequestSigner signer{HmacSha256Signer("s")};
-  // The bench sends thousands of orders: lift the fake account's ORDERS limits (50/10 s on Binance).
-  for (const char* from : {R"("intervalNum":10,"limit":50})", R"("intervalNum":1,"limit":160000})"}) {
-    auto& body = rest_fake.exchange_info_body;
-    body.replace(body.find(from), std::string_view(from).size(),
-                 std::string(from).substr(0, std::string_view(from).find("limit")) + R"(limit":100000000})");
-  }
+  rest_fake.lift_rate_limits();  // thousands of requests a second
   risk::RiskParams params = tb::test::loose_params();
   risk::RiskGate gate{params};
   oms::PositionBook book{tb::test::sym("USDT"), tb::test::money("100000000")};
@@ -160,28 +96,32 @@ void BM_OrderSendPath(benchmark::State& state) {
     }
     const oms::ClientOrderId id = r.order->client_id;
     const std::uint64_t a0 = tb::bench::allocation_count();
-    g_ssl_write.armed = true;
-    g_kernel.armed = true;
+    bench::SendStamp& tls_write = bench::tls_write_stamp();
+    bench::SendStamp& kernel = bench::kernel_send_stamp();
+    tls_write.arm();
+    kernel.arm();
     const auto t0 = std::chrono::steady_clock::now();
     const bool sent = gw->send(*r.order);
     const auto t1 = std::chrono::steady_clock::now();
     (samples.size() < kWarmupSends ? warmup_allocs : allocs) += tb::bench::allocation_count() - a0;
-    if (g_kernel.armed || g_ssl_write.armed) {  // no write reached the kernel inside send(): not the path under test
+    const bool reached_kernel = kernel.taken();
+    const bool reached_tls = tls_write.taken();
+    if (!reached_kernel || !reached_tls) {  // no write reached the kernel inside send(): not the path under test
       state.SkipWithError("send() did not start the socket write");
       break;
     }
     const auto ns = [](auto d) { return static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()); };
-    state.SetIterationTime(ns(g_kernel.at - t0) * 1e-9);
-    samples.push_back(ns(g_kernel.at - t0));
-    to_tls.push_back(ns(g_ssl_write.at - t0));
+    state.SetIterationTime(ns(kernel.at() - t0) * 1e-9);
+    samples.push_back(ns(kernel.at() - t0));
+    to_tls.push_back(ns(tls_write.at() - t0));
     with_kernel.push_back(ns(t1 - t0));
-    if (!sent || !drive_until(ioc, [&] { return om.find(id)->status == oms::OrderStatus::New; })) {
+    if (!sent || !bench::drive_until(ioc, [&] { return om.find(id)->status == oms::OrderStatus::New; })) {
       state.SkipWithError("no ack");
       break;
     }
     // Fill it (untimed) so open orders stay under the per-symbol limit.
     ws_fake.fill(std::string(id.view()), "0.00100", "50000.00", ++trade_id, true);
-    if (!drive_until(ioc, [&] { return om.find(id)->status == oms::OrderStatus::Filled; })) {
+    if (!bench::drive_until(ioc, [&] { return om.find(id)->status == oms::OrderStatus::Filled; })) {
       state.SkipWithError("no fill");
       break;
     }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "allocation_counter.hpp"
+#include "tick_bench.hpp"
 #include "tradingbot/exchange/binance/market_pipeline.hpp"
 #include "tradingbot/exchange/binance/signer.hpp"
 #include "tradingbot/exchange/binance/ws_api_request.hpp"
@@ -93,43 +94,14 @@ class SigningVenue final : public venue::Venue {
   std::size_t bytes_ = 0;
 };
 
-int format_diff(char* out, std::size_t cap, std::uint64_t id, bool up) {
-  // up: bid 60000 back, ask 59901 removed (mid 60000.5); down: bid 60000 removed, ask 59901 (mid 59900.5).
-  return std::snprintf(out, cap,
-                       "{\"stream\":\"btcusdt@depth@100ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":1700000000000,"
-                       "\"s\":\"BTCUSDT\",\"U\":%llu,\"u\":%llu,\"b\":[[\"60000.00\",\"%s\"]],\"a\":[[\"59901.00\",\"%s\"]]}}",
-                       static_cast<unsigned long long>(id), static_cast<unsigned long long>(id),
-                       up ? "1.00000" : "0.00000", up ? "0.00000" : "1.00000");
-}
 }  // namespace
 
 int main(int argc, char** argv) {
   const int frames = argc > 1 ? std::atoi(argv[1]) : 200'000;
   const Symbol btc = *Symbol::parse("BTCUSDT");
 
-  trading::TradingSetup setup;
-  setup.risk.order_rate_limit = 0;
-  setup.risk.cancel_rate_limit = 0;
-  setup.risk.strategy_reject_limit = 0;
-  setup.risk.max_order_notional = Money::from_integer(1'000'000);
-  setup.risk.max_position_notional = Money{};
-  setup.risk.daily_loss_limit = Money{};
-  setup.risk.max_drawdown_bps = 0;
-  setup.risk.market_data_stale = 3600 * kNanosPerSecond;
-  setup.risk.user_stream_stale = 3600 * kNanosPerSecond;
-  setup.oms.run_prefix = "tbBENCH";
-  setup.oms.max_orders = 4096;
-  risk::SymbolRules rules;
-  rules.symbol = btc;
-  rules.tick_size = *Price::parse("0.01");
-  rules.step_size = *Qty::parse("0.00001");
-  rules.min_notional = Money::from_integer(5);
-  setup.symbols = {rules};
-  strategy::MarketMakerParams mm;
-  mm.order_qty = *Qty::parse("0.001");
-  mm.max_position = *Qty::parse("0.01");
-  mm.half_spread_bps = 2;
-  mm.requote_bps = 1;
+  const trading::TradingSetup setup = bench::tick_bench_setup(btc);
+  const strategy::MarketMakerParams mm = bench::tick_bench_market_maker();
 
   SigningVenue venue;
   trading::TradingLoop loop(setup, venue, nullptr, std::make_unique<strategy::MarketMaker>(mm, std::vector<Symbol>{btc}));
@@ -140,9 +112,7 @@ int main(int argc, char** argv) {
 
   Nanos wall = 1'700'000'000LL * kNanosPerSecond;
   loop.start_without_reconciliation(wall);
-  (void)pipeline.on_rest_depth_snapshot(
-      btc, R"({"lastUpdateId":100,"bids":[["60000.00","1.00000"],["59900.00","1.00000"]],"asks":[["60001.00","1.00000"]]})",
-      wall);
+  (void)pipeline.on_rest_depth_snapshot(btc, bench::kTickSnapshot, wall);
 
   std::vector<Nanos> latencies;
   latencies.reserve(static_cast<std::size_t>(frames));
@@ -152,7 +122,7 @@ int main(int argc, char** argv) {
   std::uint64_t allocs_before = 0;
   for (int i = 0; i < warmup + frames; ++i) {
     if (i == warmup) allocs_before = bench::allocation_count();
-    const int len = format_diff(frame, sizeof frame, id++, (i % 2) == 1);
+    const int len = bench::format_tick_diff(frame, sizeof frame, id++, (i % 2) == 1);
     wall += kNanosPerMilli;
     const Nanos t0 = monotonic_ns();
     (void)pipeline.on_ws_frame(std::string_view(frame, static_cast<std::size_t>(len)), wall);
@@ -164,31 +134,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no order was signed: the strategy never acted\n");
     return 1;
   }
-  std::sort(latencies.begin(), latencies.end());
-  const auto pct = [&](double p) {
-    return latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * static_cast<double>(latencies.size())))];
-  };
   std::printf("tick-to-order (depth frame bytes -> decode -> book -> market maker -> risk -> oms -> signed WS API order.place)\n");
   std::printf("frames %d, frames that produced an order %zu, orders sent %llu, bytes signed %zu\n", frames,
               latencies.size(), static_cast<unsigned long long>(loop.counters().orders_sent), venue.bytes());
-  std::printf("p50 %.2f us  p90 %.2f us  p99 %.2f us  p99.9 %.2f us  max %.2f us   (Python bot: 860 us; target p50 < 5, p99 < 20)\n",
-              static_cast<double>(pct(0.50)) / 1e3, static_cast<double>(pct(0.90)) / 1e3,
-              static_cast<double>(pct(0.99)) / 1e3, static_cast<double>(pct(0.999)) / 1e3,
-              static_cast<double>(latencies.back()) / 1e3);
+  bench::print_tick_latencies(latencies);
   std::printf("allocations per frame once warm: %.3f\n", static_cast<double>(allocs) / frames);
-  std::printf("histogram (us):\n");
-  const double edges[] = {1, 2, 3, 4, 5, 7.5, 10, 15, 20, 50, 100, 1e9};
-  std::size_t start = 0;
-  double lo = 0;
-  for (double hi : edges) {
-    std::size_t end = start;
-    while (end < latencies.size() && static_cast<double>(latencies[end]) / 1e3 < hi) ++end;
-    if (end > start) {
-      std::printf("  [%6.1f, %6.1f) %8zu  %5.1f%%\n", lo, hi > 1e8 ? 9999.0 : hi, end - start,
-                  100.0 * static_cast<double>(end - start) / static_cast<double>(latencies.size()));
-    }
-    start = end;
-    lo = hi;
-  }
+  bench::print_tick_histogram(latencies);
   return 0;
 }

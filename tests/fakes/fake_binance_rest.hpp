@@ -94,6 +94,10 @@ class FakeBinanceRest : public net::test::FakeHttpsServer {
   std::vector<FakeTrade> trades;  // ascending ids
   std::int64_t next_order_id = 1000;
   std::string exchange_info_body;  // BTCUSDT with Binance's real filters; tests may replace it
+  // Raises exchangeInfo's REQUEST_WEIGHT and ORDERS limits out of reach, for benchmarks that send
+  // thousands of requests a second (Binance: 6000 weight per minute, 50 orders per 10 s).
+  void lift_rate_limits();
+  std::int64_t request_weight_limit = 6000;  // also what the WS API fake reports in rateLimits
 
  private:
   Reply handle(const Request& req, Response& res, int connection);

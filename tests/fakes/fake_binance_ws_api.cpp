@@ -13,9 +13,10 @@ std::string error(const std::string& id, int status, int code, const std::string
          std::to_string(code) + R"(,"msg":")" + msg + R"("}})";
 }
 
-std::string ok(const std::string& id, const std::string& result) {
+std::string ok(const std::string& id, const std::string& result, std::int64_t weight_limit) {
   return R"({"id":")" + id + R"(","status":200,"result":)" + result +
-         R"(,"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":10}]})";
+         R"(,"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":)" +
+         std::to_string(weight_limit) + R"(,"count":10}]})";
 }
 
 }  // namespace
@@ -100,7 +101,7 @@ void FakeBinanceWsApi::on_text(Session& session, const std::string& text) {
   if (method == "userDataStream.subscribe.signature") {
     const int sub = subscriptions++;
     subscribed_.emplace_back(session.shared_from_this(), sub);
-    return session.send(ok(id, R"({"subscriptionId":)" + std::to_string(sub) + "}"));
+    return session.send(ok(id, R"({"subscriptionId":)" + std::to_string(sub) + "}", rest_.request_weight_limit));
   }
   if (method == "order.place") {
     const FakeOrder* placed = rest_.place_order(params);
@@ -110,7 +111,7 @@ void FakeBinanceWsApi::on_text(Session& session, const std::string& text) {
       subscribed_.clear();
       return session.drop();
     }
-    session.send(ok(id, placed->json()));
+    session.send(ok(id, placed->json(), rest_.request_weight_limit));
     return push_report(*placed, "NEW", "0.00000", "0.00", -1);
   }
   if (method == "order.status" || method == "order.cancel") {
@@ -119,12 +120,12 @@ void FakeBinanceWsApi::on_text(Session& session, const std::string& text) {
     if (method == "order.cancel") {
       if (!o->is_open()) return session.send(error(id, 400, -2011, "Unknown order sent."));
       o->status = "CANCELED";
-      session.send(ok(id, o->json()));
+      session.send(ok(id, o->json(), rest_.request_weight_limit));
       return push_report(*o, "CANCELED", "0.00000", "0.00", -1);
     }
-    return session.send(ok(id, o->json()));
+    return session.send(ok(id, o->json(), rest_.request_weight_limit));
   }
-  if (method == "openOrders.status") return session.send(ok(id, rest_.open_orders_json()));
+  if (method == "openOrders.status") return session.send(ok(id, rest_.open_orders_json(), rest_.request_weight_limit));
   session.send(error(id, 400, -1000, "unknown method"));
 }
 
