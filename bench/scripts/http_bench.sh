@@ -40,8 +40,13 @@ daemon_config() {  # daemon_config PORT THREADS NAME
 }
 daemon_config "$daemon_port" 1 tb
 daemon_config "$daemon2_port" 2 tb2
+# The daemon runs with the environment systemd gives it (systemd/tradingbot.service sets no
+# OpenSSL variables). A shell that exports SSL_CERT_FILE (some distributions' profiles, Nix) makes
+# OpenSSL decode the whole CA bundle at start instead of the hashed directory on demand: +40 ms
+# to /health and +1.3 MB here, a property of that shell, not of the deployment.
+daemon_env=(env -u SSL_CERT_FILE -u NIX_SSL_CERT_FILE)
 t0=$(date +%s%N)
-"$bin" --config "$work/tb.toml" >"$work/daemon.log" 2>&1 &
+"${daemon_env[@]}" "$bin" --config "$work/tb.toml" >"$work/daemon.log" 2>&1 &
 pids+=($!)
 daemon_pid=$!
 until curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$daemon_port/health"; do
@@ -80,7 +85,7 @@ CONF
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf"
 wait_up "http://127.0.0.1:$plain_port/health"
 wait_up "http://127.0.0.1:$proxy_port/health"
-"$bin" --config "$work/tb2.toml" >"$work/daemon2.log" 2>&1 &
+"${daemon_env[@]}" "$bin" --config "$work/tb2.toml" >"$work/daemon2.log" 2>&1 &
 pids+=($!)
 wait_up "http://127.0.0.1:$daemon2_port/health"
 
