@@ -8,6 +8,8 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <openssl/ssl.h>
+
 #include "fakes/fake_ws_server.hpp"
 #include "test_support.hpp"
 #include "tradingbot/net/websocket_client.hpp"
@@ -103,6 +105,26 @@ TEST_CASE("WebSocketClient moves messages larger than the socket buffers intact,
   CHECK(received[0] == down);
   for (std::size_t i = 0; i < up.size(); ++i) CHECK(server.sessions[0]->events[i].payload == up[i]);
   CHECK(client->stats().bytes_sent == up[0].size() + up[1].size() + up[2].size());
+}
+
+// Binance's front ends speak TLS 1.2 as well as 1.3; the 1.2 record layer and handshake (explicit
+// nonces, a server Finished after the client's) run through the same TlsSocket steps.
+TEST_CASE("WebSocketClient works with a TLS 1.2 server", "[net][ws][tls]") {
+  boost::asio::io_context ioc;
+  TlsContextPtr tls12 = server_tls(pki().localhost);
+  REQUIRE(SSL_CTX_set_max_proto_version(tls12->native_handle(), TLS1_2_VERSION) == 1);
+  FakeWsServer server(ioc, tls12);
+  server.on_open = [](FakeWsServer::Session& s) { s.send("over tls 1.2"); };
+  auto client = WebSocketClient::create(ioc, client_tls(), ws_options(server.port()));
+  std::vector<std::string> received;
+  client->on_open([&] { CHECK(client->send(std::string(20000, 'z'), Pacing::unpaced) == SendStatus::queued); });
+  client->on_message([&](const WsMessage& m) { received.emplace_back(m.payload); });
+  client->connect();
+  REQUIRE(run_until(ioc, [&] {
+    return received.size() == 1 && !server.sessions.empty() && server.sessions[0]->events.size() == 1;
+  }));
+  CHECK(received[0] == "over tls 1.2");
+  CHECK(server.sessions[0]->events[0].payload == std::string(20000, 'z'));
 }
 
 // A peer that vanishes (TCP closed, no TLS or WebSocket goodbye) while we write: the write fails
