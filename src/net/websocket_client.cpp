@@ -5,9 +5,9 @@
 #include <cstring>
 #include <utility>
 
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <openssl/x509.h>

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -563,7 +564,10 @@ struct StreamDecoder::Impl {
 
   // A padded copy of `text` in `frame`; false if it cannot be allocated.
   bool copy_padded(std::string_view text) noexcept {
-    if (frame_capacity < text.size() + simdjson::SIMDJSON_PADDING && !reserve_frame(text.size())) return false;
+    if (frame_capacity < text.size() + simdjson::SIMDJSON_PADDING &&
+        !reserve_frame(std::max(text.size(), 2 * frame_capacity))) {  // geometric: few regrowths
+      return false;
+    }
     std::memcpy(frame.get(), text.data(), text.size());
     std::memset(frame.get() + text.size(), 0, simdjson::SIMDJSON_PADDING);  // as the receive buffer does
     return true;
