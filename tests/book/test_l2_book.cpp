@@ -1,11 +1,13 @@
 // L2Book: level set/erase semantics, ordering, top-N, crossed check, big batches vs a std::map.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <map>
 #include <random>
 #include <vector>
 
 #include "tradingbot/book/l2_book.hpp"
+#include "tradingbot/book/level_scan.hpp"
 
 using tb::Price;
 using tb::Qty;
@@ -142,4 +144,31 @@ TEST_CASE("large batches (merge path) and unordered batches match a std::map mod
     REQUIRE(l.qty.raw() == ia->second);
     ++ia;
   }
+}
+
+// The book's inner loop has a scalar and an AVX2 version (picked by the CPU at start-up): both
+// must count the same on every block size, both sides, prices absent and present, and at the ends.
+TEST_CASE("level scan: the AVX2 count equals the scalar count on every block size", "[book]") {
+  using tb::book::detail::count_before_avx2;
+  using tb::book::detail::count_before_scalar;
+  if (!tb::book::detail::cpu_has_avx2()) {
+    WARN("no AVX2 on this CPU: the scalar version is the one in use, nothing to compare");
+    return;
+  }
+  std::int64_t block[64];
+  for (std::uint32_t size = 0; size <= 64; ++size) {
+    for (const bool bid : {true, false}) {
+      // Sorted in the side's order, step 10; the slots past `size` hold junk the scan must ignore.
+      for (std::uint32_t k = 0; k < 64; ++k) {
+        block[k] = k < size ? (bid ? 1000 + 10 * static_cast<std::int64_t>(k) : 1000 - 10 * static_cast<std::int64_t>(k))
+                            : (k % 2 == 0 ? INT64_MIN : INT64_MAX);
+      }
+      for (std::int64_t p = 1000 - 10 * 66; p <= 1000 + 10 * 66; p += 5) {
+        const std::size_t scalar = count_before_scalar(block, size, p, bid);
+        const std::size_t simd = count_before_avx2(block, size, p, bid);
+        if (scalar != simd) FAIL("size " << size << (bid ? " bid" : " ask") << " p " << p << ": scalar " << scalar << ", avx2 " << simd);
+      }
+    }
+  }
+  CHECK(count_before_scalar(block, 0, 0, true) == 0);
 }
