@@ -2,6 +2,7 @@
 // as string literals), plus REST depth/error payloads and hostile input.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <string>
 
 #include "tradingbot/exchange/binance/stream_decoder.hpp"
@@ -308,6 +309,31 @@ TEST_CASE("every truncation of a frame is an error and yields no event", "[excha
   }
   CHECK(dec.stats().errors() == frame.size());
   CHECK(dec.decode_frame(frame, m) == DecodeStatus::Ok);
+}
+
+// Level decimals are scanned by hand (not by simdjson): the fixed-point range's edge, integer
+// parts too long to fit, leading zeros, and the forms tb::parse_fixed also refuses.
+TEST_CASE("depth levels: decimals at and past the fixed-point range", "[exchange][decoder]") {
+  StreamDecoder dec;
+  DecodedMessage m;
+  const auto level = [&](const std::string& price) {
+    return dec.decode_frame(R"({"e":"depthUpdate","s":"X","U":1,"u":2,"b":[[")" + price + R"(","1"]],"a":[]})", m);
+  };
+  REQUIRE(level("92233720368.54775807") == DecodeStatus::Ok);  // INT64_MAX at the 1e-8 scale
+  CHECK(m.depth_diff.bids[0].price == Price::from_raw(INT64_MAX));
+  CHECK(level("92233720368.54775808") == DecodeStatus::BadField);
+  CHECK(level("92233720369") == DecodeStatus::BadField);
+  CHECK(level("999999999999999999") == DecodeStatus::BadField);       // 18 digits: no step overflows, the scale does
+  CHECK(level("12345678901234567890.5") == DecodeStatus::BadField);   // 20 digits: the checked path
+  REQUIRE(level("00000000000000000000001.50000000") == DecodeStatus::Ok);
+  CHECK(m.depth_diff.bids[0].price == P("1.5"));
+  REQUIRE(level("0.00000001") == DecodeStatus::Ok);
+  CHECK(m.depth_diff.bids[0].price == Price::from_raw(1));
+  REQUIRE(level("61737.63") == DecodeStatus::Ok);
+  CHECK(m.depth_diff.bids[0].price == P("61737.63"));
+  for (const char* bad : {"1.", ".5", "1.000000001", "+1", "-0", "1e3", " 1", "1 ", "0x10", ""}) {
+    CHECK(level(bad) == DecodeStatus::BadField);
+  }
 }
 
 TEST_CASE("hostile and wrong input: statuses and counters", "[exchange][decoder]") {
