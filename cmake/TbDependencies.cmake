@@ -11,6 +11,7 @@ find_package(CLI11 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(systemd REQUIRED IMPORTED_TARGET libsystemd)
 pkg_check_modules(pqxx REQUIRED IMPORTED_TARGET libpqxx)
+pkg_check_modules(sodium REQUIRED IMPORTED_TARGET libsodium)
 
 # Beast/Asio configuration is global so that every translation unit agrees on it: with separate
 # compilation a unit built without the define would carry its own inline copy of functions that

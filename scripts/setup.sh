@@ -8,7 +8,7 @@ set -euo pipefail
 build_packages=(
   build-essential cmake ninja-build pkg-config git
   libboost1.81-dev libboost-url1.81-dev libssl-dev zlib1g-dev
-  libsimdjson-dev libspdlog-dev libfmt-dev libpqxx-dev libpq-dev
+  libsimdjson-dev libspdlog-dev libfmt-dev libpqxx-dev libpq-dev libsodium-dev
   libtomlplusplus-dev libcli11-dev libsystemd-dev
   catch2 libbenchmark-dev
 )
