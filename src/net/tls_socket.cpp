@@ -23,15 +23,18 @@ using boost::system::error_code;
 struct TlsSocketBio {
   static TlsSocket& owner(BIO* bio) { return *static_cast<TlsSocket*>(BIO_get_data(bio)); }
 
-  static int write(BIO* bio, const char* data, int size) {
+  // One recv() or send(): EINTR retried, "would block" marked as a retry for OpenSSL, any other
+  // error kept for the error_code.
+  template <class Transfer, class MarkRetry>
+  static int transfer(BIO* bio, Transfer io, MarkRetry mark_retry) {
     BIO_clear_retry_flags(bio);
     TlsSocket& s = owner(bio);
     for (;;) {
-      const ssize_t n = ::send(s.socket_.native_handle(), data, static_cast<std::size_t>(size), MSG_NOSIGNAL);
-      if (n >= 0) return static_cast<int>(n);
+      const ssize_t n = io(s.socket_.native_handle());
+      if (n >= 0) return static_cast<int>(n);  // read 0: the peer closed TCP (OpenSSL decides what that means)
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        BIO_set_retry_write(bio);
+        mark_retry(bio);
       } else {
         s.last_errno_ = errno;
       }
@@ -39,20 +42,16 @@ struct TlsSocketBio {
     }
   }
 
+  static int write(BIO* bio, const char* data, int size) {
+    return transfer(
+        bio, [&](int fd) { return ::send(fd, data, static_cast<std::size_t>(size), MSG_NOSIGNAL); },
+        [](BIO* b) { BIO_set_retry_write(b); });
+  }
+
   static int read(BIO* bio, char* data, int size) {
-    BIO_clear_retry_flags(bio);
-    TlsSocket& s = owner(bio);
-    for (;;) {
-      const ssize_t n = ::recv(s.socket_.native_handle(), data, static_cast<std::size_t>(size), 0);
-      if (n >= 0) return static_cast<int>(n);  // 0: the peer closed TCP (OpenSSL decides what that means)
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        BIO_set_retry_read(bio);
-      } else {
-        s.last_errno_ = errno;
-      }
-      return -1;
-    }
+    return transfer(
+        bio, [&](int fd) { return ::recv(fd, data, static_cast<std::size_t>(size), 0); },
+        [](BIO* b) { BIO_set_retry_read(b); });
   }
 
   static long control(BIO* /*bio*/, int command, long /*num*/, void* /*ptr*/) {
