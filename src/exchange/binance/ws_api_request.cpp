@@ -40,11 +40,9 @@ bool needs_json_escape(std::string_view in) noexcept {
   return false;
 }
 
-void json_escape_append(std::string& out, std::string_view in) {
-  if (!needs_json_escape(in)) {  // the common case: one copy
-    out.append(in);
-    return;
-  }
+namespace {
+// Escapes `in` run by run (json_escape_append and the builder check needs_json_escape first).
+void append_escaped(std::string& out, std::string_view in) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::size_t i = 0;
   const std::size_t n = in.size();
@@ -68,6 +66,15 @@ void json_escape_append(std::string& out, std::string_view in) {
       }
     }
     i = run + 1;
+  }
+}
+}  // namespace
+
+void json_escape_append(std::string& out, std::string_view in) {
+  if (needs_json_escape(in)) {
+    append_escaped(out, in);
+  } else {
+    out.append(in);  // the common case: one copy
   }
 }
 
@@ -118,7 +125,7 @@ WsApiRequestBuilder::Text WsApiRequestBuilder::append_json_text(std::string_view
   }
   const Text at{static_cast<std::uint32_t>(arena_.size()), size, true};
   arena_.append(text);
-  json_escape_append(json_, text);
+  append_escaped(json_, text);
   return at;
 }
 
