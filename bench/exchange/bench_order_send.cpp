@@ -15,6 +15,7 @@
 #include "allocation_counter.hpp"
 #include "io_drive.hpp"
 #include "kernel_send_stamp.hpp"
+#include "loopback_exchange.hpp"
 
 #include <algorithm>
 #include <vector>
@@ -49,16 +50,9 @@ void BM_OrderSendPath(benchmark::State& state) {
   (void)gate.set_symbol_rules(tb::test::btc_rules());
   (void)book.add_symbol(tb::test::sym("BTCUSDT"), tb::test::sym("BTC"), tb::test::sym("USDT"));
   (void)om.add_symbol(tb::test::sym("BTCUSDT"));
-  RestClientOptions ro;
-  ro.host = "localhost";
-  ro.connect_host = "127.0.0.1";
-  ro.port = rest_fake.port();
+  const auto ro = bench::loopback_rest_options(rest_fake.port());
   auto rest = RestClient::create(ioc, net::test::client_tls(), ro, &signer, "k");
-  WsApiOptions wo;
-  wo.connection.ws.host = "localhost";
-  wo.connection.ws.connect_host = "127.0.0.1";
-  wo.connection.ws.port = ws_fake.port();
-  wo.connection.ws.target = "/ws-api/v3";
+  const auto wo = bench::loopback_ws_api_options(ws_fake.port());
   OrderGatewayOptions go;
   go.symbols = {tb::test::sym("BTCUSDT")};
   Quiet quiet;

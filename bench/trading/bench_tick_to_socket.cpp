@@ -27,6 +27,7 @@
 #include "fakes/fake_binance_ws_api.hpp"
 #include "io_drive.hpp"
 #include "kernel_send_stamp.hpp"
+#include "loopback_exchange.hpp"
 #include "tick_bench.hpp"
 #include "net/test_support.hpp"
 #include "tradingbot/exchange/binance/market_pipeline.hpp"
@@ -63,16 +64,9 @@ int main(int argc, char** argv) {
   venue::LiveVenue venue;
   trading::TradingLoop loop(setup, venue, nullptr, std::make_unique<strategy::MarketMaker>(mm, std::vector<Symbol>{btc}));
   binance::RequestSigner signer{binance::HmacSha256Signer(secret)};
-  binance::RestClientOptions ro;
-  ro.host = "localhost";
-  ro.connect_host = "127.0.0.1";
-  ro.port = rest_fake.port();
+  const auto ro = bench::loopback_rest_options(rest_fake.port());
   auto rest = binance::RestClient::create(ioc, net::test::client_tls(), ro, &signer, key);
-  binance::WsApiOptions wo;
-  wo.connection.ws.host = "localhost";
-  wo.connection.ws.connect_host = "127.0.0.1";
-  wo.connection.ws.port = ws_fake.port();
-  wo.connection.ws.target = "/ws-api/v3";
+  const auto wo = bench::loopback_ws_api_options(ws_fake.port());
   binance::OrderGatewayOptions go;
   go.symbols = {btc};
   auto gateway = binance::OrderGateway::create(ioc, net::test::client_tls(), rest, wo, signer, key,
