@@ -9,7 +9,7 @@ build_packages=(
   build-essential cmake ninja-build pkg-config git
   libboost1.81-dev libboost-url1.81-dev libssl-dev zlib1g-dev
   libsimdjson-dev libspdlog-dev libfmt-dev libpqxx-dev libpq-dev libsodium-dev
-  libtomlplusplus-dev libcli11-dev libsystemd-dev
+  libtomlplusplus-dev libcli11-dev
   catch2 libbenchmark-dev
 )
 # Test peers and tools the suite drives for real: curl and openssl for black-box checks,

@@ -94,7 +94,7 @@ OrderManager::OrderManager(const OmsConfig& config, risk::RiskGate& gate, Positi
   if (config.recent_trade_ids == 0) throw std::invalid_argument("oms.recent_trade_ids: must be > 0");
   if (config.not_found_grace < 0) throw std::invalid_argument("oms.not_found_grace_ms: must be >= 0");
   prefix_id_ = ClientOrderId::from(config.run_prefix);
-  slots_.resize(config.max_orders);
+  slots_ = ZeroedArray<Slot>(config.max_orders);
   free_.reserve(config.max_orders);
   for (std::uint32_t k = config.max_orders; k > 0; --k) free_.push_back(k - 1);
   retire_queue_.assign(config.max_orders, 0);

@@ -15,7 +15,7 @@ inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noex
 RecordQueue::RecordQueue(std::size_t capacity)
     : capacity_(std::bit_ceil(capacity < 2 ? std::size_t{2} : capacity)),
       mask_(capacity_ - 1),
-      slots_(new Slot[capacity_]()) {}
+      slots_(capacity_) {}
 
 StoreProducer::EnqueueResult StoreProducer::enqueue(const StoreRecord& record) noexcept {
   if (overflow_.empty() && queue_.try_push(record)) {

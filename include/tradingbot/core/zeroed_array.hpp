@@ -52,6 +52,12 @@ class ZeroedArray {
   T& operator[](std::size_t i) noexcept { return data_[i]; }
   const T& operator[](std::size_t i) const noexcept { return data_[i]; }
   [[nodiscard]] std::span<T> span() noexcept { return {data_, size_}; }
+  // Iterating reads every element; pages never written read as the shared zero page and stay
+  // out of RSS.
+  T* begin() noexcept { return data_; }
+  T* end() noexcept { return data_ + size_; }
+  const T* begin() const noexcept { return data_; }
+  const T* end() const noexcept { return data_ + size_; }
 
  private:
   void release() noexcept {

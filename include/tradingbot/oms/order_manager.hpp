@@ -42,6 +42,7 @@
 #include "tradingbot/core/clock.hpp"
 #include "tradingbot/core/fixed_point.hpp"
 #include "tradingbot/core/symbol.hpp"
+#include "tradingbot/core/zeroed_array.hpp"
 #include "tradingbot/oms/flat_index.hpp"
 #include "tradingbot/oms/position_book.hpp"
 #include "tradingbot/oms/types.hpp"
@@ -307,6 +308,8 @@ class OrderManager {
   [[nodiscard]] PositionBook& book() noexcept { return book_; }
 
  private:
+  // All-zero bytes are an unused slot (used == false): the pool is a ZeroedArray, so only the
+  // slots the daemon has used are resident (free_ hands them out lowest first).
   struct Slot {
     Order order;
     std::uint64_t id_hash = 0;  // client_id.hash(), computed once
@@ -357,7 +360,7 @@ class OrderManager {
   ClientOrderId prefix_id_;
   risk::RiskGate& gate_;
   PositionBook& book_;
-  std::vector<Slot> slots_;
+  ZeroedArray<Slot> slots_;
   std::vector<std::uint32_t> free_;           // free slot stack
   std::vector<std::uint32_t> retire_queue_;   // ring of terminal slots, oldest first
   std::size_t retire_head_ = 0;

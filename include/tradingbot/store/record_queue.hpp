@@ -1,6 +1,8 @@
 // RecordQueue: the bounded single-producer/single-consumer ring that carries StoreRecords from
 // the trading thread to the store thread (Aeron OneToOneRingBuffer style: try_push returns
-// false when full, never blocks, never allocates). Slots are allocated once at construction.
+// false when full, never blocks, never allocates). Slots are reserved once at construction as
+// untouched zero pages (core::ZeroedArray): an idle daemon's ring costs no memory, and each page
+// becomes resident when the first record lands on it (once, during the ring's first lap).
 //   try_push(): the ONE producer thread (trading thread) only.
 //   try_pop() / pop_some(): the ONE consumer thread (store thread) only.
 //   size_approx(), capacity(): any thread.
@@ -23,6 +25,7 @@
 #include <deque>
 #include <memory>
 
+#include "tradingbot/core/zeroed_array.hpp"
 #include "tradingbot/store/records.hpp"
 #include "tradingbot/store/stats.hpp"
 
@@ -88,7 +91,7 @@ class RecordQueue {
   };
   std::uint64_t capacity_;
   std::uint64_t mask_;
-  std::unique_ptr<Slot[]> slots_;
+  ZeroedArray<Slot> slots_;
   alignas(kCacheLine) std::atomic<std::uint64_t> tail_{0};  // written by the producer
   std::uint64_t head_cache_ = 0;                             // producer's view of head_
   alignas(kCacheLine) std::atomic<std::uint64_t> head_{0};  // written by the consumer
