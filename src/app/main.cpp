@@ -137,12 +137,17 @@ std::string one_line(std::string text) {
 
 // The database schema as --check reports it. Returns the line (empty without a database) to print on stdout, or (in
 // `problem`) the one line naming store.postgres_url when the daemon could not use the
-// database (a schema newer than this binary). An unreachable database is not a config error:
+// database (its driver module does not load, or the schema is newer than this binary). An unreachable database is not a config error:
 // the daemon starts anyway and journals locally.
 std::string check_schema(const tb::config::Config& cfg, std::string& problem) {
   const auto options = tb::store::StoreOptions::from_config(cfg.store);
   if (!options.conninfo) return {};  // journal only: nothing to report
   const std::string where = options.describe_database();
+  // Unlike an unreachable database, a driver that does not load stops the daemon at start.
+  if (const std::string driver = tb::store::database_driver_problem(); !driver.empty()) {
+    problem = cfg.source + ": store.postgres_url = '" + where + "': " + one_line(driver);
+    return {};
+  }
   auto state = tb::store::inspect_schema(*options.conninfo);
   if (!state) {
     return "store: database " + where + " unreachable (" + one_line(state.error().message) +

@@ -1,9 +1,5 @@
 #include "tradingbot/store/migrations.hpp"
 
-#include <pqxx/pqxx>
-
-#include "pg_internal.hpp"
-
 namespace tb::store {
 namespace {
 
@@ -183,31 +179,6 @@ END $$;
 SELECT tb_ensure_kline_partitions(now(), 2);
 )SQL";
 
-constexpr std::string_view kBootstrap = R"SQL(
-CREATE TABLE IF NOT EXISTS schema_migrations (
-  version    integer PRIMARY KEY,
-  name       text NOT NULL,
-  applied_at timestamptz NOT NULL DEFAULT now()
-))SQL";
-
-// pg_advisory_xact_lock key: "tbschema" as a number, shared by every tradingbot process.
-constexpr long long kMigrationLockKey = 0x7462736368656d61LL;
-
-int read_version(pqxx::transaction_base& tx) {
-  const auto exists = tx.exec("SELECT to_regclass('schema_migrations') IS NOT NULL");
-  if (!exists[0][0].as<bool>()) return 0;
-  return tx.exec("SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0].as<int>();
-}
-
-SchemaState state_for(int current) {
-  SchemaState state;
-  state.current = current;
-  state.latest = latest_schema_version();
-  for (const auto& m : schema_migrations()) {
-    if (m.version > current) state.pending.push_back(m);
-  }
-  return state;
-}
 
 }  // namespace
 
@@ -221,6 +192,16 @@ const std::vector<Migration>& schema_migrations() {
 
 int latest_schema_version() noexcept { return schema_migrations().back().version; }
 
+SchemaState schema_state_for(int current) {
+  SchemaState state;
+  state.current = current;
+  state.latest = latest_schema_version();
+  for (const auto& m : schema_migrations()) {
+    if (m.version > current) state.pending.push_back(m);
+  }
+  return state;
+}
+
 std::string SchemaState::describe() const {
   std::string text = "schema version " + std::to_string(current) + " of " + std::to_string(latest);
   if (newer_than_binary()) return text + " (the database is newer than this binary)";
@@ -228,75 +209,6 @@ std::string SchemaState::describe() const {
   text += "; pending:";
   for (const auto& m : pending) text += " " + std::to_string(m.version) + " " + std::string(m.name);
   return text;
-}
-
-namespace detail {
-
-SchemaState schema_state(pqxx::connection_base& conn) {
-  pqxx::read_transaction tx(conn);
-  return state_for(read_version(tx));
-}
-
-SchemaState apply_migrations(pqxx::connection_base& conn, int target) {
-  if (target < 0 || target > latest_schema_version()) target = latest_schema_version();
-  pqxx::work tx(conn);
-  tx.exec("SET LOCAL lock_timeout = '30s'");
-  tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLockKey) + ")");
-  tx.exec(std::string(kBootstrap));
-  const int current = read_version(tx);
-  for (const auto& m : schema_migrations()) {
-    if (m.version <= current || m.version > target) continue;
-    tx.exec(std::string(m.sql));
-    tx.exec("INSERT INTO schema_migrations (version, name) VALUES (" + std::to_string(m.version) + ", " +
-            tx.quote(std::string(m.name)) + ")");
-  }
-  const int now = read_version(tx);
-  tx.commit();
-  return state_for(now);
-}
-
-std::string effective_conninfo(const std::string& conninfo, int connect_timeout_s) {
-  // Bounded connects and dead-peer detection, unless the user chose otherwise.
-  const std::string timeout = std::to_string(connect_timeout_s);
-  const bool uri = conninfo.rfind("postgresql://", 0) == 0 || conninfo.rfind("postgres://", 0) == 0;
-  std::string extra;
-  auto add = [&](std::string_view key, const std::string& value) {
-    if (conninfo.find(std::string(key) + "=") != std::string::npos) return;
-    if (uri) {
-      extra += (extra.empty() && conninfo.find('?') == std::string::npos ? "?" : "&");
-    } else {
-      extra += " ";
-    }
-    extra += std::string(key) + "=" + value;
-  };
-  add("connect_timeout", timeout);
-  add("keepalives", "1");
-  add("keepalives_idle", "10");
-  add("keepalives_interval", "5");
-  add("keepalives_count", "3");
-  add("application_name", "tradingbot-store");
-  if (uri) return conninfo + extra;
-  return extra.substr(extra.empty() ? 0 : 1) + (conninfo.empty() ? "" : " " + conninfo);
-}
-
-}  // namespace detail
-
-Result<SchemaState> inspect_schema(const std::string& conninfo) {
-  try {
-    pqxx::connection conn(detail::effective_conninfo(conninfo, 5));
-    return detail::schema_state(conn);
-  } catch (const std::exception& e) {
-    return Error{std::string("schema check failed: ") + e.what()};
-  }
-}
-
-Result<SchemaState> migrate_schema(const std::string& conninfo, int target) {
-  try {
-    pqxx::connection conn(detail::effective_conninfo(conninfo, 5));
-    return detail::apply_migrations(conn, target);
-  } catch (const std::exception& e) {
-    return Error{std::string("migration failed: ") + e.what()};
-  }
 }
 
 }  // namespace tb::store

@@ -6,7 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "pg_internal.hpp"
+#include "database_driver.hpp"
 
 namespace tb::store {
 namespace {
@@ -44,7 +44,7 @@ std::string StoreOptions::describe_database() const {
 // the store thread after it.
 struct Store::Writer {
   std::unique_ptr<Journal> journal;
-  std::unique_ptr<detail::PgSink> sink;  // null without a database
+  std::unique_ptr<detail::DatabaseSink> sink;  // null without a database
   std::vector<SequencedRecord> batch;     // popped from the ring, not yet journaled
   std::vector<SequencedRecord> backfill;  // read back from the journal
   std::uint64_t db_seq = 0;
@@ -90,8 +90,12 @@ Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
 
   if (o.conninfo) {
     store->stats_.db_enabled = true;
-    writer->sink = std::make_unique<detail::PgSink>(*o.conninfo, store->journal_id_, o.connect_timeout_s,
-                                                    o.statement_timeout_ms);
+    // A driver that cannot be loaded is an installation fault, not an outage: refuse to start
+    // rather than trade for months on a journal nobody will ever backfill.
+    auto driver = detail::postgres_driver();
+    if (!driver) return Error{"store: database " + o.describe_database() + " configured, but " + driver.error().message};
+    writer->sink = driver.value()->create_sink(
+        detail::SinkOptions{*o.conninfo, store->journal_id_, o.connect_timeout_s, o.statement_timeout_ms});
     std::string error;
     if (writer->sink->connect(error)) {
       writer->db_up = true;

@@ -55,6 +55,27 @@ msg=$(env -u PGHOST -u PGDATABASE -u PGSERVICE "$TRADINGBOT" migrate --config "$
 [ "$rc" -ne 0 ] && grep -q 'no database' <<<"$msg" || fail "migrate without a database: rc=$rc $msg"
 pass "migrate and --check report and apply the schema"
 
+# The PostgreSQL driver is a module loaded only when a database is configured: it is found in
+# the install layout (bin/tradingbot + lib/tradingbot/), and a binary installed without it
+# fails --check with one line naming the module, while a config without a database never
+# needs it.
+mkdir -p "$WORK/prefix/bin" "$WORK/prefix/lib/tradingbot" "$WORK/bare"
+cp "$TRADINGBOT" "$WORK/prefix/bin/tradingbot"
+cp "$BINARY_DIR/libtradingbot-postgres.so" "$WORK/prefix/lib/tradingbot/"
+out=$("$WORK/prefix/bin/tradingbot" --config "$WORK/db.toml" --check) || fail "--check from the install layout: $out"
+grep -q 'schema version 2 of 2 (up to date)' <<<"$out" || fail "--check from the install layout: $out"
+rm -rf "$WORK/prefix"
+cp "$TRADINGBOT" "$WORK/bare/tradingbot"
+rc=0
+msg=$("$WORK/bare/tradingbot" --config "$WORK/db.toml" --check 2>&1) || rc=$?
+[ "$rc" -ne 0 ] && [ "$(wc -l <<<"$msg")" -eq 1 ] && grep -q 'store.postgres_url' <<<"$msg" &&
+  grep -q 'libtradingbot-postgres.so could not be loaded' <<<"$msg" ||
+  fail "a binary without its driver module accepted a database config (rc $rc): $msg"
+env -u PGHOST -u PGDATABASE -u PGSERVICE "$WORK/bare/tradingbot" --config "$WORK/nodb.toml" --check >/dev/null ||
+  fail "a binary without the driver module rejected a config without a database"
+rm -rf "$WORK/bare"
+pass "the driver module: install layout, missing module refused by --check, not needed without a database"
+
 start_daemon "$WORK/db.toml"
 wait_http "http://127.0.0.1:$port/health"
 status=$(curl -s --max-time 5 "http://127.0.0.1:$port/status")

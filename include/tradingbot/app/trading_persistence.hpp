@@ -1,7 +1,8 @@
 // Trading <-> store: the one place where the trading loop's events become store records, and
 // where the store's recovered state goes back into the trading loop at start (issues 6 and 7).
 //
-// Dependency direction. store links libpqxx; trading, oms, risk, strategy and venue must not.
+// Dependency direction. store (and its PostgreSQL driver module) persists; trading, oms, risk,
+// strategy and venue must not depend on it.
 // So the lower modules only define observer interfaces (oms::OrderObserver for order changes
 // and fills, trading::TradingObserver for closed klines and equity samples) and value types
 // (oms::RestoredOrder, PositionBook::restore_position), and this file, in app (which already

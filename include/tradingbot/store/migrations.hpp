@@ -40,6 +40,16 @@ struct SchemaState {
   std::string describe() const;    // "schema version 1 of 2; pending: 2 market_data"
 };
 
+// What this binary reports for a database at schema version `current`.
+SchemaState schema_state_for(int current);
+
+// Loads the PostgreSQL driver module (store/database_driver.hpp) unless it is loaded already:
+// "" when it is usable, else why not (each path tried). --check asks, so that an installation
+// missing the module fails there and not when the daemon starts.
+std::string database_driver_problem();
+
+// Both load the PostgreSQL driver module (store/database_driver.hpp) on first use; a missing
+// module is an error result like an unreachable database.
 // Connects with `conninfo` (libpq URI or key=value; "" = PG* environment) and reports.
 Result<SchemaState> inspect_schema(const std::string& conninfo);
 // Applies every pending migration up to `target` (default: latest) and reports the new state.

@@ -5,7 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "pg_internal.hpp"
+#include "pg_sink.hpp"
 
 namespace tb::store::detail {
 namespace {
@@ -195,11 +195,11 @@ std::string month_of_now() {
 
 }  // namespace
 
-PgSink::PgSink(std::string conninfo, std::string journal_id, int connect_timeout_s, int statement_timeout_ms)
-    : conninfo_(std::move(conninfo)),
-      journal_id_(std::move(journal_id)),
-      connect_timeout_s_(connect_timeout_s),
-      statement_timeout_ms_(statement_timeout_ms) {}
+PgSink::PgSink(const SinkOptions& options)
+    : conninfo_(options.conninfo),
+      journal_id_(options.journal_id),
+      connect_timeout_s_(options.connect_timeout_s),
+      statement_timeout_ms_(options.statement_timeout_ms) {}
 
 void PgSink::disconnect() noexcept {
   if (conn_ == nullptr) return;
