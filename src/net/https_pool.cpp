@@ -281,8 +281,13 @@ void HttpsConnectionPool::start(const std::shared_ptr<Connection>& conn, const s
   ++pending->attempts;
   if (pending->reused) ++stats_.reuses;
   ++conn->uses;
+  // The handler owns `pending` because the write operation reads pending->message until it
+  // completes, and a completion can still be on its way (posted, or aborted by a close) after
+  // a timeout or shutdown() has completed and released the request.
   http::async_write(conn->stream, pending->message,
-                    [self = shared_from_this(), conn](const error_code& ec, std::size_t) { self->on_write(conn, ec); });
+                    [self = shared_from_this(), conn, pending](const error_code& ec, std::size_t) {
+                      self->on_write(conn, ec);
+                    });
 }
 
 void HttpsConnectionPool::on_write(const std::shared_ptr<Connection>& conn, const error_code& ec) {

@@ -71,6 +71,26 @@ TEST_CASE("HttpsConnectionPool reuses one keep-alive connection for sequential r
   CHECK(run_until(ioc, [&] { return server.open_connections == 0; }));
 }
 
+TEST_CASE("HttpsConnectionPool shut down while a request's write is completing frees nothing in use",
+          "[net][https]") {
+  // On a warm connection the request is written inside request() and its completion is posted;
+  // shutdown() then completes and releases the request before that completion runs. The write
+  // operation still reads the request's message: it must outlive it (ASan checks this suite).
+  boost::asio::io_context ioc;
+  FakeHttpsServer server(ioc, server_tls(pki().localhost));
+  auto pool = HttpsConnectionPool::create(ioc, client_tls());
+  bool warm = false;
+  pool->request(make_request(server.port(), "/api/v3/ping"), [&](HttpsResult& r) { warm = r.ok(); });
+  REQUIRE(run_until(ioc, [&] { return warm && pool->stats().connections_idle == 1; }));
+  std::optional<boost::system::error_code> outcome;
+  pool->request(make_request(server.port(), "/api/v3/time"), [&](HttpsResult& r) { outcome = r.ec; });
+  pool->shutdown();
+  REQUIRE(run_until(ioc, [&] { return outcome.has_value(); }));
+  CHECK(*outcome == make_error_code(PoolError::shut_down));
+  run_for(ioc, 50ms);  // the posted write completion, and the server seeing the close
+  CHECK(pool->stats().connections_open == 0);
+}
+
 TEST_CASE("HttpsConnectionPool respects the per-host limit and queues the rest", "[net][https]") {
   boost::asio::io_context ioc;
   FakeHttpsServer server(ioc, server_tls(pki().localhost));
