@@ -6,11 +6,15 @@
 #     project's own nginx site (nginx/tradingbot.conf) proxying to the daemon.
 #   - idle RSS of the daemon (target < 15 MB; the Python bot used ~200 MB)
 #   - exec to /health answering (target < 100 ms)
-# Usage: bench/scripts/http_bench.sh [seconds per wrk run, default 10]
+# The machine is shared and wrk competes with the server for its 2 cores, so one wrk run swings
+# by +-10%: the daemon and nginx are measured in alternating rounds (default 3) and the figures
+# are the medians, with each round's own ratio printed next to them.
+# Usage: bench/scripts/http_bench.sh [seconds per wrk run, default 10] [rounds, default 3]
 # Loopback only; every process it starts is stopped on exit.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 duration=${1:-10}
+rounds=${2:-3}
 bin=${TB_BINARY_DIR:-$root/build}/tradingbot
 [ -x "$bin" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
 command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "run scripts/setup.sh first (wrk, nginx)" >&2; exit 1; }
@@ -99,13 +103,21 @@ run_wrk() {
   echo "$rps $p99"
 }
 
-read -r nginx_rps nginx_p99 < <(run_wrk "http://127.0.0.1:$plain_port/health")
-read -r tb_rps tb_p99 < <(run_wrk "http://127.0.0.1:$daemon_port/health")
-read -r tb2_rps tb2_p99 < <(run_wrk "http://127.0.0.1:$daemon2_port/health")
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+nginx_r=() nginx_l=() tb_r=() tb_l=() tb2_r=() tb2_l=() round_ratios=""
+for round in $(seq 1 "$rounds"); do
+  read -r rps p99 < <(run_wrk "http://127.0.0.1:$plain_port/health"); nginx_r+=("$rps"); nginx_l+=("$p99")
+  read -r rps p99 < <(run_wrk "http://127.0.0.1:$daemon_port/health"); tb_r+=("$rps"); tb_l+=("$p99")
+  read -r rps p99 < <(run_wrk "http://127.0.0.1:$daemon2_port/health"); tb2_r+=("$rps"); tb2_l+=("$p99")
+  round_ratios+=$(awk -v a="${tb2_r[-1]}" -v b="${nginx_r[-1]}" -v r="$round" 'BEGIN {printf " round %d %.2f", r, a / b}')
+done
+nginx_rps=$(median "${nginx_r[@]}") nginx_p99=$(median "${nginx_l[@]}")
+tb_rps=$(median "${tb_r[@]}") tb_p99=$(median "${tb_l[@]}")
+tb2_rps=$(median "${tb2_r[@]}") tb2_p99=$(median "${tb2_l[@]}")
 read -r proxy_rps proxy_p99 < <(run_wrk "http://127.0.0.1:$proxy_port/health")
 
 echo
-echo "tradingbot HTTP benchmark ($(nproc) cores, wrk -t2 -c100 -d${duration}s, loopback)"
+echo "tradingbot HTTP benchmark ($(nproc) cores, wrk -t2 -c100 -d${duration}s, loopback, median of $rounds alternating rounds)"
 printf '%-34s %12s %12s\n' "target" "req/s" "p99 (us)"
 printf '%-34s %12s %12s\n' "nginx return 200 (peer)" "$nginx_rps" "$nginx_p99"
 printf '%-34s %12s %12s\n' "tradingbot /health (1 HTTP thread)" "$tb_rps" "$tb_p99"
@@ -115,5 +127,6 @@ printf '%-34s %12s\n' "FastAPI bot (recorded figure)" "~10700"
 awk -v a="$tb_rps" -v a2="$tb2_rps" -v b="$nginx_rps" -v pa="$tb_p99" -v pa2="$tb2_p99" -v pb="$nginx_p99" 'BEGIN {
   printf "ratio req/s tradingbot/nginx: 1 thread %.2f, 2 threads %.2f (target >= 1.00)\n", a / b, a2 / b;
   printf "ratio p99 tradingbot/nginx:   1 thread %.2f, 2 threads %.2f (target <= 1.50)\n", pa / pb, pa2 / pb }'
+echo "req/s ratio 2 threads/nginx per round:$round_ratios"
 echo "idle RSS: $((rss_kb / 1024)) MB ($rss_kb kB: $anon_kb kB anonymous, $file_kb kB mapped code) (target < 15 MB; Python bot ~200 MB)"
 echo "exec to /health answering: ${startup_ms} ms (target < 100 ms)"
