@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 namespace tb::bench {
 
@@ -17,6 +18,20 @@ bool drive_until(boost::asio::io_context& ioc, Done done, std::chrono::milliseco
     ioc.run_one_for(std::chrono::milliseconds(1));
   }
   return done();
+}
+
+// Runs `work` as a handler of `ioc`, the way the daemon's trading thread runs everything: Asio
+// recycles handler memory only for a thread inside run() (a completion posted from outside
+// allocates, one that a handler posts reuses the thread's cached block). Returns false when
+// `work` did not get to run within `limit`.
+template <class Work>
+bool run_inside(boost::asio::io_context& ioc, Work work, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  bool ran = false;
+  boost::asio::post(ioc, [&] {
+    work();
+    ran = true;
+  });
+  return drive_until(ioc, [&] { return ran; }, limit);
 }
 
 }  // namespace tb::bench

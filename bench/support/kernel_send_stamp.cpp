@@ -1,5 +1,7 @@
 #include "kernel_send_stamp.hpp"
 
+#include "allocation_counter.hpp"
+
 #include <dlfcn.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
@@ -8,6 +10,7 @@ namespace tb::bench {
 namespace {
 SendStamp g_kernel;
 SendStamp g_tls_write;
+std::atomic<std::uint64_t> g_tls_library_allocations{0};
 
 template <class Fn>
 Fn next_symbol(const char* name) {
@@ -17,6 +20,7 @@ Fn next_symbol(const char* name) {
 
 SendStamp& kernel_send_stamp() noexcept { return g_kernel; }
 SendStamp& tls_write_stamp() noexcept { return g_tls_write; }
+std::uint64_t tls_library_allocations() noexcept { return g_tls_library_allocations.load(std::memory_order_relaxed); }
 
 }  // namespace tb::bench
 
@@ -35,5 +39,8 @@ extern "C" ssize_t sendmsg(int fd, const struct msghdr* message, int flags) {
 extern "C" int SSL_write_ex(SSL* ssl, const void* data, size_t size, size_t* written) {
   static const auto real = tb::bench::next_symbol<int (*)(SSL*, const void*, size_t, size_t*)>("SSL_write_ex");
   tb::bench::g_tls_write.hit();
-  return real(ssl, data, size, written);
+  const std::uint64_t before = tb::bench::allocation_count();
+  const int result = real(ssl, data, size, written);
+  tb::bench::g_tls_library_allocations.fetch_add(tb::bench::allocation_count() - before, std::memory_order_relaxed);
+  return result;
 }

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 
 namespace tb::bench {
 
@@ -40,5 +41,9 @@ class SendStamp {
 
 SendStamp& kernel_send_stamp() noexcept;  // send() or sendmsg(), whichever comes first
 SendStamp& tls_write_stamp() noexcept;    // SSL_write_ex entered
+// Heap allocations made inside OpenSSL's SSL_write_ex so far, every thread (allocation_counter
+// counts them; this attributes them): OpenSSL 3.0's record layer allocates per record, which
+// no caller can avoid, so the benchmarks report it apart from the rest of the path.
+std::uint64_t tls_library_allocations() noexcept;
 
 }  // namespace tb::bench

@@ -101,14 +101,23 @@ int main(int argc, char** argv) {
   bench::SendStamp& tls = bench::tls_write_stamp();
   std::vector<Nanos> to_tls;  // to the first SSL_write_ex: everything before the TLS layer
   to_tls.reserve(static_cast<std::size_t>(frames));
+  bool stalled = false;
   for (int i = 0; i < warmup + frames; ++i) {
     const int len = bench::format_tick_diff(frame, sizeof frame, id++, (i % 2) == 1);
     const Nanos now = wall_clock_ns();
-    kernel.arm();
-    tls.arm();
-    const auto t0 = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point t0;
     const std::uint64_t sent_before = gateway->status().sent_ws;
-    (void)pipeline.on_ws_frame(std::string_view(frame, static_cast<std::size_t>(len)), now);
+    // Inside a handler of the trading thread's io_context, where the daemon decodes frames.
+    if (!bench::run_inside(ioc, [&] {
+          kernel.arm();
+          tls.arm();
+          t0 = std::chrono::steady_clock::now();
+          (void)pipeline.on_ws_frame(std::string_view(frame, static_cast<std::size_t>(len)), now);
+        })) {
+      std::fprintf(stderr, "the trading io_context did not run the frame\n");
+      stalled = true;
+      break;
+    }
     const bool sent = kernel.taken();
     if (i >= warmup) {
       requests += gateway->status().sent_ws - sent_before;
@@ -131,6 +140,7 @@ int main(int argc, char** argv) {
   exchange_work.reset();
   exchange_ioc.stop();
   exchange_thread.join();
+  if (stalled) return 1;
   if (latencies.empty()) {
     std::fprintf(stderr, "no request reached the socket: the strategy never acted\n");
     return 1;

@@ -1,5 +1,7 @@
 #include "tradingbot/net/websocket_client.hpp"
 
+#include <boost/asio/bind_allocator.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -145,12 +147,15 @@ void WebSocketClient::on_ws_handshake(const error_code& ec) {
 }
 
 void WebSocketClient::do_read() {
-  ws_.async_read(buffer_, [self = shared_from_this()](const error_code& ec, std::size_t bytes) {
-    self->on_read(ec, bytes);
-  });
+  // Every market-data message completes a read: its Asio memory comes from read_arena_.
+  ws_.async_read(buffer_, asio::bind_allocator(HandlerArenaAllocator<void>(read_arena_),
+                                               [self = shared_from_this()](const error_code& ec, std::size_t bytes) {
+                                                 self->on_read(ec, bytes);
+                                               }));
 }
 
 void WebSocketClient::on_read(const error_code& ec, std::size_t bytes) {
+  stats_.read_heap_allocations = read_arena_.fallbacks();
   if (state_ != State::open) return;  // closing: on_close finishes; closed: nothing to do
   if (ec == websocket::error::closed) {
     const auto& reason = ws_.reason();
@@ -229,18 +234,23 @@ void WebSocketClient::do_write() {
   }
   pacer_.record(now);  // unpaced sends still count: the exchange counts every message
   writing_ = true;
-  auto handler = [self = shared_from_this()](const error_code& ec, std::size_t bytes) { self->on_write(ec, bytes); };
+  // The write chain's Asio memory comes from write_arena_ (one write in flight), not malloc.
+  const HandlerArenaAllocator<void> memory(write_arena_);
   if (head.kind == OutKind::ping) {
     ws_.async_ping(websocket::ping_data(head.payload.data(), head.payload.size()),
-                   [h = std::move(handler)](const error_code& ec) mutable { h(ec, 0); });
+                   asio::bind_allocator(memory, [self = shared_from_this()](const error_code& ec) { self->on_write(ec, 0); }));
   } else {
     ws_.text(head.kind == OutKind::text);
-    ws_.async_write(asio::buffer(head.payload), std::move(handler));
+    ws_.async_write(asio::buffer(head.payload),
+                    asio::bind_allocator(memory, [self = shared_from_this()](const error_code& ec, std::size_t bytes) {
+                      self->on_write(ec, bytes);
+                    }));
   }
 }
 
 void WebSocketClient::on_write(const error_code& ec, std::size_t /*bytes*/) {
   writing_ = false;
+  stats_.write_heap_allocations = write_arena_.fallbacks();
   if (state_ != State::open) return;
   if (ec) return fail(ec, "write");
   const Outgoing& done = queue_[queue_head_];

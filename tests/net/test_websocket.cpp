@@ -79,6 +79,37 @@ TEST_CASE("WebSocketClient exchanges messages both ways and closes with a reason
   CHECK(client->send("late") == SendStatus::not_open);
 }
 
+// Every message completes a read and every send a write; Asio's per-thread recycling cannot hold
+// a Beast operation over TlsSocket (over 1 KB), so the client hands Asio its own memory. A Beast
+// or Asio change that outgrows it, or that stops passing the handler's allocator along, shows
+// here instead of as a malloc per market-data message and per order.
+TEST_CASE("WebSocketClient's reads and writes take Asio's memory from its arenas, not the heap", "[net][ws]") {
+  boost::asio::io_context ioc;
+  FakeWsServer server(ioc, server_tls(pki().localhost));
+  constexpr int kMessages = 200;
+  server.on_open = [](FakeWsServer::Session& s) {
+    for (int i = 0; i < kMessages; ++i) s.send(R"({"stream":"btcusdt@depth@100ms","data":{"u":)" + std::to_string(i) + "}}");
+  };
+  auto client = WebSocketClient::create(ioc, client_tls(), ws_options(server.port()));
+  int received = 0;
+  int sent = 0;
+  client->on_message([&](const WsMessage&) { ++received; });
+  client->on_open([&] { CHECK(client->send("first", Pacing::unpaced) == SendStatus::queued); });
+  client->connect();
+  // One send per turn of the loop: each write completes (or is still in flight) before the next.
+  REQUIRE(run_until(ioc, [&] {
+    if (client->stats().messages_sent == static_cast<std::uint64_t>(sent + 1) && sent + 1 < kMessages) {
+      ++sent;
+      CHECK(client->send("order " + std::to_string(sent), Pacing::unpaced) == SendStatus::queued);
+    }
+    return received == kMessages && !server.sessions.empty() &&
+           server.sessions[0]->events.size() == static_cast<std::size_t>(kMessages);
+  }));
+  CHECK(client->stats().messages_sent == static_cast<std::uint64_t>(kMessages));
+  CHECK(client->stats().read_heap_allocations == 0);
+  CHECK(client->stats().write_heap_allocations == 0);
+}
+
 // Several TLS records per message, and more than the socket buffers hold: the client's TLS
 // writes hit "would block" and resume on writability, with OpenSSL handed the same bytes again.
 TEST_CASE("WebSocketClient moves messages larger than the socket buffers intact, both ways", "[net][ws][tls]") {

@@ -27,7 +27,9 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/io_context.hpp>
@@ -44,7 +46,11 @@ namespace tb::net {
 
 class TlsSocket {
  public:
-  using next_layer_type = boost::asio::ip::tcp::socket;
+  // The io_context's own executor, not the type-erased any_io_executor of tcp::socket: every
+  // completion posted (a TLS write that finished inside its initiating call) and every handler
+  // dispatched then goes straight to the scheduler, reusing the thread's handler memory, instead
+  // of being wrapped (and allocated) as an any_io_executor function first.
+  using next_layer_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
   using executor_type = next_layer_type::executor_type;
   using error_code = boost::system::error_code;
 
@@ -143,9 +149,12 @@ class TlsSocket {
         }
       }
       if (waited) return self.complete(ec, n);
-      // Finished inside the initiating call: the handler runs later, from the executor.
+      // Finished inside the initiating call: the handler runs later, from the executor. The
+      // deferred call carries the operation's associated allocator, so its memory comes from
+      // where the caller's handler says (net::HandlerArena), not from the heap.
+      auto memory = boost::asio::get_associated_allocator(self);
       boost::asio::post(socket.get_executor(),
-                        [self = std::move(self), ec, n]() mutable { self.complete(ec, n); });
+                        boost::asio::bind_allocator(memory, [self = std::move(self), ec, n]() mutable { self.complete(ec, n); }));
     }
   };
 

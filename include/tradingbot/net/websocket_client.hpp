@@ -42,6 +42,7 @@
 #include "tradingbot/net/backoff.hpp"
 #include "tradingbot/net/control_pacer.hpp"
 #include "tradingbot/net/tls_context.hpp"
+#include "tradingbot/net/handler_arena.hpp"
 #include "tradingbot/net/tls_socket.hpp"
 
 namespace tb::net {
@@ -99,6 +100,8 @@ struct WebSocketStats {
   std::uint64_t pings_sent = 0;
   std::uint64_t pongs_sent = 0;          // automatic answers to server pings
   std::uint64_t send_queue_rejected = 0;
+  std::uint64_t read_heap_allocations = 0;   // read-operation memory that missed its HandlerArena
+  std::uint64_t write_heap_allocations = 0;  // write-operation memory that missed its HandlerArena
   Nanos connected_at = 0;                // monotonic, 0 until open
   Nanos last_frame_at = 0;               // monotonic, any frame
 };
@@ -183,6 +186,8 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
   boost::asio::steady_timer liveness_timer_;
   boost::asio::steady_timer pace_timer_;
   boost::beast::flat_buffer buffer_;
+  HandlerArena read_arena_;   // the pending read's Asio memory (one read at a time)
+  HandlerArena write_arena_;  // the in-flight write's Asio memory (one write at a time)
   // Send queue: a ring of send_queue_limit slots, the oldest (being written) at queue_head_.
   std::vector<Outgoing> queue_;
   std::size_t queue_head_ = 0;
