@@ -1,12 +1,11 @@
 #include "database_driver.hpp"
 
 #include <dlfcn.h>
-#include <unistd.h>
 
-#include <array>
 #include <filesystem>
-#include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace tb::store::detail {
 namespace {
@@ -15,16 +14,20 @@ namespace {
 // build/libtradingbot-postgres.so) or in the install layout (/usr/local/bin/tradingbot and
 // /usr/local/lib/tradingbot/). Never a search of LD_LIBRARY_PATH or the working directory: a
 // trading daemon loads its own code from where it was installed, nothing else.
-std::array<std::filesystem::path, 2> module_candidates() {
+std::vector<std::filesystem::path> module_candidates(std::string& tried) {
   std::error_code ec;
   const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  const std::filesystem::path dir = ec ? std::filesystem::path(".") : exe.parent_path();
+  if (ec) {
+    tried = "the executable's own path is unknown (/proc/self/exe: " + ec.message() + ")";
+    return {};
+  }
+  const std::filesystem::path dir = exe.parent_path();
   return {dir / kPostgresModuleFile, dir.parent_path() / "lib" / "tradingbot" / kPostgresModuleFile};
 }
 
 Result<const DatabaseDriver*> load_postgres_driver() {
   std::string tried;
-  for (const std::filesystem::path& path : module_candidates()) {
+  for (const std::filesystem::path& path : module_candidates(tried)) {
     if (!tried.empty()) tried += "; ";
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) {
