@@ -1,5 +1,6 @@
 #include "tradingbot/exchange/binance/ws_api_request.hpp"
 
+#include <cassert>
 #include <charconv>
 
 #if defined(__SSE2__)
@@ -135,7 +136,7 @@ WsApiRequestBuilder::Text WsApiRequestBuilder::append_json_verbatim(std::string_
   return at;
 }
 
-void WsApiRequestBuilder::add_raw(std::string_view key, std::string_view value, ValueForm form) {
+void WsApiRequestBuilder::add_raw(ParamName key, std::string_view value, ValueForm form) {
   if (count_ == kMaxParams) {
     overflow_ = true;
     return;
@@ -143,7 +144,7 @@ void WsApiRequestBuilder::add_raw(std::string_view key, std::string_view value, 
   Param& p = params_[count_++];
   json_.append(params_open_ ? ",\"" : ",\"params\":{\"");
   params_open_ = true;
-  p.key = append_json_text(key);
+  p.key = append_json_verbatim(key.view());  // letters and digits (ParamName)
   json_.append("\":");
   switch (form) {
     case ValueForm::String:
@@ -151,7 +152,8 @@ void WsApiRequestBuilder::add_raw(std::string_view key, std::string_view value, 
       p.value = append_json_text(value);
       json_.push_back('"');
       break;
-    case ValueForm::SafeString:  // digits, '.', '-': nothing to escape
+    case ValueForm::SafeString:  // add_fixed's digits, '.' and '-', or add_safe's values
+      assert(!needs_json_escape(value));
       json_.push_back('"');
       p.value = append_json_verbatim(value);
       json_.push_back('"');
@@ -164,16 +166,17 @@ std::string_view WsApiRequestBuilder::text_of(Text t) const noexcept {
   return std::string_view(t.in_arena ? arena_ : json_).substr(t.begin, t.size);
 }
 
-void WsApiRequestBuilder::add(std::string_view key, std::string_view value) { add_raw(key, value, ValueForm::String); }
-void WsApiRequestBuilder::add(std::string_view key, std::int64_t value) {
+void WsApiRequestBuilder::add(ParamName key, std::string_view value) { add_raw(key, value, ValueForm::String); }
+void WsApiRequestBuilder::add_safe(ParamName key, std::string_view value) { add_raw(key, value, ValueForm::SafeString); }
+void WsApiRequestBuilder::add(ParamName key, std::int64_t value) {
   char buf[24];
   const auto res = std::to_chars(buf, buf + sizeof buf, value);
   add_raw(key, std::string_view(buf, static_cast<std::size_t>(res.ptr - buf)), ValueForm::Literal);
 }
-void WsApiRequestBuilder::add(std::string_view key, bool value) {
+void WsApiRequestBuilder::add(ParamName key, bool value) {
   add_raw(key, value ? "true" : "false", ValueForm::Literal);
 }
-void WsApiRequestBuilder::add_fixed(std::string_view key, std::int64_t raw, int digits) {
+void WsApiRequestBuilder::add_fixed(ParamName key, std::int64_t raw, int digits) {
   char buf[kMaxFixedChars];
   add_raw(key, std::string_view(buf, format_fixed(raw, digits, buf)), ValueForm::SafeString);
 }

@@ -33,6 +33,9 @@ class RestRequestBuilder {
   void add_fixed(std::string_view key, std::int64_t raw, int digits);
   // Disambiguates string literals from the bool overload.
   void add(std::string_view key, const char* value) { add(key, std::string_view(value)); }
+  // The WS API builder's no-escape form (order_request.hpp fills both builders); a query string
+  // still percent-encodes what it must, so here it is add().
+  void add_safe(std::string_view key, std::string_view value) { add(key, value); }
 
   // Appends recvWindow (when timing.recv_window_ms > 0) and timestamp, signs query+body and
   // appends &signature=... to the body when there is one, else to the query.

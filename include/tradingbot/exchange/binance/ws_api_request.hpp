@@ -24,6 +24,24 @@ namespace tb::binance {
 // Appends `in` as the inside of a JSON string (no quotes).
 void json_escape_append(std::string& out, std::string_view in);
 
+// A parameter name, checked at compile time: Binance's names are ASCII letters and digits, so
+// one never needs JSON escaping and goes into the frame as it is. A name the check refuses
+// does not compile.
+class ParamName {
+ public:
+  consteval ParamName(const char* name) : text_(name) {  // NOLINT: implicit from a literal by design
+    if (text_.empty()) throw "a parameter name is never empty";
+    for (const char c : text_) {
+      const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      if (!alnum) throw "a parameter name is ASCII letters and digits";
+    }
+  }
+  [[nodiscard]] constexpr std::string_view view() const noexcept { return text_; }
+
+ private:
+  std::string_view text_;
+};
+
 class WsApiRequestBuilder {
  public:
   static constexpr std::size_t kMaxParams = 32;
@@ -34,11 +52,15 @@ class WsApiRequestBuilder {
   void begin(std::string_view id, std::string_view method);
   void begin(std::int64_t id, std::string_view method);
 
-  void add(std::string_view key, std::string_view value);  // JSON string
-  void add(std::string_view key, const char* value) { add(key, std::string_view(value)); }
-  void add(std::string_view key, std::int64_t value);      // JSON number
-  void add(std::string_view key, bool value);              // JSON true/false
-  void add_fixed(std::string_view key, std::int64_t raw, int digits);  // JSON string "0.01000000"
+  void add(ParamName key, std::string_view value);  // JSON string, escaped as needed
+  void add(ParamName key, const char* value) { add(key, std::string_view(value)); }
+  void add(ParamName key, std::int64_t value);      // JSON number
+  void add(ParamName key, bool value);              // JSON true/false
+  void add_fixed(ParamName key, std::int64_t raw, int digits);  // JSON string "0.01000000"
+  // A JSON string whose value needs no escaping by construction: a Symbol (its parser refuses
+  // quotes, backslashes and control characters) or an enum's wire name. Skips the escape scan
+  // (asserted in checked builds). Anything from outside (client order ids, keys): add().
+  void add_safe(ParamName key, std::string_view value);
 
   // Adds recvWindow (when > 0), timestamp and apiKey, signs the sorted params, adds signature
   // and closes the JSON. False (SignFailed) if signing failed or there are too many params.
@@ -61,7 +83,7 @@ class WsApiRequestBuilder {
     Text key, value;
   };
   void reset_params() noexcept;
-  void add_raw(std::string_view key, std::string_view value, ValueForm form);
+  void add_raw(ParamName key, std::string_view value, ValueForm form);
   Text append_json_text(std::string_view text);      // escaped as needed
   Text append_json_verbatim(std::string_view text);  // known to need no escaping
   [[nodiscard]] std::string_view text_of(Text t) const noexcept;
