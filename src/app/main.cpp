@@ -16,6 +16,7 @@
 #include "tradingbot/app/sim_command.hpp"
 #include "tradingbot/app/version.hpp"
 #include "tradingbot/config/config.hpp"
+#include "tradingbot/exchange/binance/credentials.hpp"
 #include "tradingbot/exchange/binance/replay.hpp"
 #include "tradingbot/store/migrations.hpp"
 #include "tradingbot/store/store.hpp"
@@ -45,6 +46,12 @@ std::optional<std::string> environment_problem(const tb::config::Config& cfg) {
   if (!set("BINANCE_API_SECRET") && !set("BINANCE_ED25519_KEY_FILE")) {
     return cfg.source +
            ": trading.mode = 'live': neither BINANCE_API_SECRET nor BINANCE_ED25519_KEY_FILE is set in the environment";
+  }
+  for (const char* name : {"BINANCE_API_KEY", "BINANCE_API_SECRET"}) {
+    if (!set(name)) continue;
+    if (std::string problem = tb::binance::credential_problem(name, std::getenv(name)); !problem.empty()) {
+      return cfg.source + ": trading.mode = 'live': " + problem;
+    }
   }
   return std::nullopt;
 }

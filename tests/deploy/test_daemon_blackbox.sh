@@ -26,6 +26,13 @@ msg=$(env -u BINANCE_API_KEY "$TRADINGBOT" --config "$WORK/live.toml" --check 2>
 rc=$?
 set -e
 [ "$rc" -ne 0 ] && echo "$msg" | grep -q BINANCE_API_KEY || fail "live mode without keys was accepted: $msg"
+# A secret copied with its file's trailing newline: refused by --check, by position, not shown.
+set +e
+msg=$(BINANCE_API_KEY=abcDEF123 BINANCE_API_SECRET=$'s3cretS3cret\n' "$TRADINGBOT" --config "$WORK/live.toml" --check 2>&1)
+rc=$?
+set -e
+[ "$rc" -ne 0 ] && [ "$(echo "$msg" | wc -l)" -eq 1 ] && echo "$msg" | grep -q 'BINANCE_API_SECRET has a line break at position 13 of 13' &&
+  ! echo "$msg" | grep -q s3cret || fail "a secret with a trailing newline was accepted or shown (rc $rc): $msg"
 # A CA file that is not there: the connecting commands refuse it by key; replay, which never
 # connects, does not care (the demo's CA only appears once the simulator has run).
 write_config "$WORK/noca.toml" "$port" '[exchange]' "ca_file = \"$WORK/absent/ca.pem\""

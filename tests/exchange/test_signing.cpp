@@ -321,6 +321,28 @@ TEST_CASE("JSON escaping handles quotes, backslashes and control characters", "[
   CHECK(out == "a\\\"b\\\\c\\n\\u0001\xEF\xBC\x91");
 }
 
+TEST_CASE("a key or secret with a stray line break, space or quote is refused by position, never shown",
+          "[exchange][credentials]") {
+  CHECK(credential_problem(kEnvApiKey, kApiKey).empty());
+  CHECK(credential_problem(kEnvApiSecret, kSecret).empty());
+  const std::string trailing = std::string(kSecret) + "\n";
+  const std::string problem = credential_problem(kEnvApiSecret, trailing);
+  CHECK(problem.find("BINANCE_API_SECRET has a line break at position 65 of 65 (the last one") == 0);
+  CHECK(problem.find(kSecret.substr(0, 8)) == std::string::npos);
+  CHECK(credential_problem(kEnvApiKey, "ab cd").find("a space at position 3 of 5") != std::string::npos);
+  CHECK(credential_problem(kEnvApiKey, "ab\"cd").find("a quote or backslash at position 3") != std::string::npos);
+  CHECK(credential_problem(kEnvApiKey, "ab\x01").find("a control character at position 3") != std::string::npos);
+  CHECK(credential_problem(kEnvApiKey, "\xC3\xA9t\xC3\xA9").find("a non-ASCII byte at position 1") != std::string::npos);
+
+  ::setenv(kEnvApiKey, (std::string(kApiKey) + "\r").c_str(), 1);
+  ::setenv(kEnvApiSecret, std::string(kSecret).c_str(), 1);
+  auto refused = hmac_credentials_from_env();
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("BINANCE_API_KEY has a line break at position 65") == 0);
+  ::unsetenv(kEnvApiKey);
+  ::unsetenv(kEnvApiSecret);
+}
+
 TEST_CASE("credentials come from the environment and print redacted", "[exchange][credentials]") {
   ::unsetenv(kEnvApiKey);
   ::unsetenv(kEnvApiSecret);

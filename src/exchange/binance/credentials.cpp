@@ -6,6 +6,7 @@
 #include <cstring>
 #include <cstdio>
 #include <ostream>
+#include <string>
 
 namespace tb::binance {
 
@@ -45,6 +46,22 @@ std::string SecretString::redacted() const {
 
 std::ostream& operator<<(std::ostream& os, const SecretString& secret) { return os << secret.redacted(); }
 
+std::string credential_problem(const char* name, std::string_view value) {
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (c > 0x20 && c < 0x7f && c != '"' && c != '\\') continue;
+    const char* what = c == '\n' || c == '\r'   ? "a line break"
+                       : c == ' ' || c == '\t' ? "a space"
+                       : c < 0x20 || c == 0x7f ? "a control character"
+                       : c >= 0x80             ? "a non-ASCII byte"
+                                               : "a quote or backslash";
+    return std::string(name) + " has " + what + " at position " + std::to_string(i + 1) + " of " +
+           std::to_string(value.size()) + (i + 1 == value.size() ? " (the last one: kept from the file it came from?)" : "") +
+           "; Binance keys and secrets are printable ASCII without spaces";
+  }
+  return {};
+}
+
 namespace {
 
 Result<SecretString> required_env(const char* name) {
@@ -52,6 +69,7 @@ Result<SecretString> required_env(const char* name) {
   if (value == nullptr || *value == '\0') {
     return Error{std::string("environment variable ") + name + " is not set"};
   }
+  if (std::string problem = credential_problem(name, value); !problem.empty()) return Error{std::move(problem)};
   return SecretString(value);
 }
 

@@ -62,6 +62,13 @@ inline constexpr const char* kEnvApiSecret = "BINANCE_API_SECRET";
 inline constexpr const char* kEnvEd25519KeyFile = "BINANCE_ED25519_KEY_FILE";
 
 // Errors name the missing variable, never its value.
+// Why `value`, the contents of environment variable `name` (an API key or HMAC secret), cannot
+// be one, or "" when it can: Binance's keys and secrets are printable ASCII without spaces,
+// quotes or backslashes, and the usual accident, a newline or space kept from the file the value
+// was copied from, would otherwise surface as -2014/-1022 ("invalid signature") from the
+// exchange, or as a broken X-MBX-APIKEY header. The message names the position, never the value.
+[[nodiscard]] std::string credential_problem(const char* name, std::string_view value);
+
 [[nodiscard]] Result<HmacCredentials> hmac_credentials_from_env();
 [[nodiscard]] Result<Ed25519Credentials> ed25519_credentials_from_env();
 
