@@ -179,7 +179,6 @@ END $$;
 SELECT tb_ensure_kline_partitions(now(), 2);
 )SQL";
 
-
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
