@@ -313,8 +313,10 @@ void MarketStreamManager::on_snapshot_wanted(const Symbol& symbol) {
 void MarketStreamManager::arm_snapshot_timer(Nanos at_mono) {
   snapshot_timer_armed_ = true;
   snapshot_timer_.expires_after(std::chrono::nanoseconds(std::max<Nanos>(0, at_mono - monotonic_ns())));
-  snapshot_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
+  // `alive`: a timer that had already expired when stop() or the destructor cancelled it still
+  // runs its handler, with success.
+  snapshot_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (ec || !*alive) return;
     snapshot_timer_armed_ = false;
     pump_snapshots();
   });
@@ -435,8 +437,8 @@ void MarketStreamManager::on_tick() {
     rate_window_start_ = now;
   }
   tick_timer_.expires_after(std::chrono::nanoseconds(options_.tick));
-  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) on_tick();
+  tick_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (!ec && *alive) on_tick();
   });
 }
 
