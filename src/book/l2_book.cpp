@@ -126,6 +126,22 @@ std::size_t L2Book::Side::block_index(Price price) const noexcept {
   return after == 0 ? 0 : after - 1;
 }
 
+bool L2Book::Side::block_holds(std::size_t index, Price price) const noexcept {
+  // block_index's answer: the first price of `index` is not after `price` (or it is block 0) and
+  // the next block's first price is after it (or there is no next block).
+  return index < first_.size() && (index == 0 || !before(price, first_[index])) &&
+         (index + 1 == first_.size() || before(price, first_[index + 1]));
+}
+
+std::size_t L2Book::Side::find_block(Price price, std::size_t hint) const noexcept {
+  if (hint < first_.size()) {
+    if (block_holds(hint, price)) return hint;
+    if (hint > 0 && block_holds(hint - 1, price)) return hint - 1;
+    if (block_holds(hint + 1, price)) return hint + 1;
+  }
+  return block_index(price);
+}
+
 std::size_t L2Book::Side::level_index(const Block& block, Price price) const noexcept {
   // Count the levels before `price`: a branch-free sequential scan of at most 64 prices beats a
   // binary search here, whose dependent loads miss L1 for the deep (rarely touched) blocks.
@@ -133,8 +149,9 @@ std::size_t L2Book::Side::level_index(const Block& block, Price price) const noe
   return count_before(block.prices, block.size, price.raw(), bid_);
 }
 
-void L2Book::Side::set(Price price, Qty qty) {
+void L2Book::Side::set(Price price, Qty qty, std::size_t& block_hint) {
   if (order_.empty()) {
+    block_hint = 0;
     if (!qty.is_positive()) return;
     const std::uint32_t id = new_block();
     order_.push_back(id);
@@ -145,7 +162,8 @@ void L2Book::Side::set(Price price, Qty qty) {
     ++count_;
     return;
   }
-  std::size_t index = block_index(price);
+  std::size_t index = find_block(price, block_hint);
+  block_hint = index;
   Block* block = &pool_[order_[index]];
   auto pos = static_cast<std::uint32_t>(level_index(*block, price));
   if (pos < block->size && block->prices[pos] == price.raw()) {
@@ -180,6 +198,7 @@ void L2Book::Side::set(Price price, Qty qty) {
       block = &upper;
       pos -= half;
       ++index;
+      block_hint = index;
     }
   }
   std::copy_backward(block->prices + pos, block->prices + block->size, block->prices + block->size + 1);
@@ -254,7 +273,8 @@ void L2Book::set_level(BookSide side, Price price, Qty qty) { side_of(side).set(
 
 void L2Book::apply_levels(BookSide side, std::span<const BookLevel> levels) {
   Side& s = side_of(side);
-  for (const auto& l : levels) s.set(l.price, l.qty);
+  std::size_t block_hint = Side::kNoBlockHint;  // where the previous level landed
+  for (const auto& l : levels) s.set(l.price, l.qty, block_hint);
 }
 
 void L2Book::load_snapshot(std::span<const BookLevel> bids, std::span<const BookLevel> asks, std::uint64_t update_id) {

@@ -77,7 +77,16 @@ class L2Book {
     explicit Side(bool bid) : bid_(bid) {}
     void reserve(std::size_t levels);
     void clear() noexcept;
-    void set(Price price, Qty qty);
+    void set(Price price, Qty qty) {
+      std::size_t block_hint = kNoBlockHint;
+      set(price, qty, block_hint);
+    }
+    // The same, starting the block search at `block_hint` (the block the previous level of a
+    // sorted batch landed in, left there for the next): a diff's levels come sorted, so the next
+    // one is nearly always in that block or its neighbour, and the search over every block's
+    // first price is skipped. Any hint is safe: it is checked, and kNoBlockHint searches.
+    static constexpr std::size_t kNoBlockHint = static_cast<std::size_t>(-1);
+    void set(Price price, Qty qty, std::size_t& block_hint);
     void bulk_load(std::span<const BookLevel> levels, bool best_first);  // strictly ordered input
     [[nodiscard]] Qty qty_at(Price price) const noexcept;
     [[nodiscard]] std::optional<BookLevel> best() const noexcept;
@@ -87,6 +96,8 @@ class L2Book {
 
    private:
     std::size_t block_index(Price price) const noexcept;  // index into order_ (order_ non-empty)
+    [[nodiscard]] bool block_holds(std::size_t index, Price price) const noexcept;  // block_index(price) == index?
+    std::size_t find_block(Price price, std::size_t hint) const noexcept;  // block_index, trying hint and its neighbours first
     std::size_t level_index(const Block& block, Price price) const noexcept;  // lower bound
     std::uint32_t new_block();
     void remove_block(std::size_t index);
