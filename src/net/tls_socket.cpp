@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <stdexcept>
@@ -106,6 +107,7 @@ void TlsSocket::attach(error_code& ec) {
   SSL_set_read_ahead(ssl_, 1);
   SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   staging_.resize(kMaxRecordPlaintext);
+  direct_rest_.resize(kMaxRecordPlaintext);
 }
 
 TlsSocket::Step TlsSocket::handshake_step(error_code& ec) {
@@ -128,10 +130,47 @@ TlsSocket::Step TlsSocket::read_step(asio::mutable_buffer target, std::size_t& n
 
 TlsSocket::Step TlsSocket::write_step(asio::const_buffer source, std::size_t& n, error_code& ec) {
   n = 0;
+  // A direct record the socket only took part of goes first: OpenSSL holds its encrypted rest
+  // and would send that in place of `source` (it checks the length of a retry, not the bytes).
+  if (const Step flushed = flush_step(ec); flushed != Step::done) return flushed;
   if (source.size() == 0) return Step::done;
   prepare_error_queue();
   if (SSL_write_ex(ssl_, source.data(), source.size(), &n) == 1) return Step::done;
   return classify(0, ec);
+}
+
+TlsSocket::Step TlsSocket::flush_step(error_code& ec) {
+  while (direct_pending_) {
+    std::size_t n = 0;
+    prepare_error_queue();
+    // The same bytes as the interrupted call (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER: from our copy).
+    if (SSL_write_ex(ssl_, direct_rest_.data() + direct_begin_, direct_end_ - direct_begin_, &n) != 1) {
+      return classify(0, ec);
+    }
+    direct_begin_ += n;
+    direct_pending_ = direct_begin_ < direct_end_;
+  }
+  return Step::done;
+}
+
+TlsSocket::DirectWrite TlsSocket::write_now(asio::const_buffer record, error_code& ec) {
+  if (writes_in_flight_ != 0 || direct_pending_ || !handshake_done_ || record.size() > kMaxRecordPlaintext) {
+    return DirectWrite::busy;
+  }
+  if (record.size() == 0) return DirectWrite::written;
+  std::size_t n = 0;
+  prepare_error_queue();
+  if (SSL_write_ex(ssl_, record.data(), record.size(), &n) == 1 && n == record.size()) return DirectWrite::written;
+  // Not all of it: a record the socket took in part (OpenSSL keeps the rest and wants the same
+  // bytes again), or, with a peer that negotiated smaller records, whole records then a stop.
+  const Step step = n != 0 ? Step::want_write : classify(0, ec);
+  if (step == Step::failed) return DirectWrite::failed;
+  const auto* bytes = static_cast<const char*>(record.data());
+  std::copy(bytes + n, bytes + record.size(), direct_rest_.begin());
+  direct_begin_ = 0;
+  direct_end_ = record.size() - n;
+  direct_pending_ = true;
+  return DirectWrite::pending;
 }
 
 TlsSocket::Step TlsSocket::classify(int result, error_code& ec) {

@@ -12,6 +12,7 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 namespace tb::net {
@@ -63,6 +64,7 @@ WebSocketClient::WebSocketClient(asio::io_context& ioc, TlsContextPtr tls, WebSo
       queue_(options_.send_queue_limit),
       pacer_(options_.control_max_per_window, options_.control_window) {
   buffer_.reserve(options_.initial_buffer + kReceivePadding);
+  frame_.resize(TlsSocket::kMaxRecordPlaintext);
   ws_.read_message_max(options_.max_message_size);
   ws_.auto_fragment(false);
 }
@@ -201,6 +203,7 @@ SendStatus WebSocketClient::ping(std::string_view payload) {
 
 SendStatus WebSocketClient::enqueue(std::string_view payload, OutKind kind, Pacing pacing) {
   if (state_ == State::closing || state_ == State::closed) return SendStatus::not_open;
+  if (kind != OutKind::ping && try_send_now(payload, kind == OutKind::text, pacing)) return SendStatus::queued;
   if (queued_ >= queue_.size()) {
     ++stats_.send_queue_rejected;
     return SendStatus::queue_full;
@@ -246,6 +249,99 @@ void WebSocketClient::do_write() {
                       self->on_write(ec, bytes);
                     }));
   }
+}
+
+namespace {
+// out = payload XOR the masking key repeated (RFC 6455 section 5.3), eight bytes at a time.
+void mask_copy(unsigned char* out, std::string_view payload, std::uint32_t key) noexcept {
+  const std::uint64_t key8 = static_cast<std::uint64_t>(key) | (static_cast<std::uint64_t>(key) << 32);
+  const auto* in = reinterpret_cast<const unsigned char*>(payload.data());
+  const std::size_t n = payload.size();
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t v;
+    std::memcpy(&v, in + i, sizeof v);
+    v ^= key8;
+    std::memcpy(out + i, &v, sizeof v);
+  }
+  unsigned char key_bytes[4];
+  std::memcpy(key_bytes, &key, sizeof key);
+  for (; i < n; ++i) out[i] = static_cast<unsigned char>(in[i] ^ key_bytes[i % 4]);
+}
+}  // namespace
+
+bool WebSocketClient::MaskKeys::refill() noexcept {
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(keys_.data()), static_cast<int>(sizeof keys_)) != 1) return false;
+  next_ = 0;
+  count_ = kKeys;
+  return true;
+}
+
+bool WebSocketClient::try_send_now(std::string_view payload, bool text, Pacing pacing) {
+  // Only with nothing of ours queued or in flight (order of messages) and the stream open (Beast
+  // has neither sent nor received a close); TlsSocket::write_now adds "no write of Beast's in
+  // flight" (a pong, a close).
+  if (state_ != State::open || writing_ || queued_ != 0 || !ws_.is_open()) return false;
+  if (payload.size() + kMaxFrameHeader > TlsSocket::kMaxRecordPlaintext) return false;
+  const Nanos now = monotonic_ns();
+  if (pacing == Pacing::paced && pacer_.next_allowed(now) > now) return false;
+  std::uint32_t mask = 0;
+  if (!masks_.next(mask)) return false;  // no fresh randomness: Beast's own path masks it
+
+  // RFC 6455 section 5.2: FIN + opcode, MASK + payload length, the masking key, masked payload.
+  auto* out = reinterpret_cast<unsigned char*>(frame_.data());
+  std::size_t at = 0;
+  out[at++] = static_cast<unsigned char>(0x80U | (text ? 0x1U : 0x2U));
+  const std::size_t n = payload.size();
+  if (n < 126) {
+    out[at++] = static_cast<unsigned char>(0x80U | n);
+  } else {  // <= 16 KB here: the 16-bit form
+    out[at++] = 0x80U | 126U;
+    out[at++] = static_cast<unsigned char>(n >> 8);
+    out[at++] = static_cast<unsigned char>(n & 0xFFU);
+  }
+  std::memcpy(out + at, &mask, sizeof mask);
+  at += sizeof mask;
+  mask_copy(out + at, payload, mask);
+  at += n;
+
+  error_code ec;
+  switch (ws_.next_layer().write_now(asio::const_buffer(out, at), ec)) {
+    case TlsSocket::DirectWrite::busy:
+      return false;
+    case TlsSocket::DirectWrite::written:
+      break;
+    case TlsSocket::DirectWrite::pending:
+      // The rest goes out when the socket drains; until then this connection writes nothing
+      // else (writing_), and a pong Beast starts meanwhile finishes this record first.
+      writing_ = true;
+      ++stats_.direct_writes_pending;
+      ws_.next_layer().async_flush(asio::bind_allocator(
+          HandlerArenaAllocator<void>(write_arena_),
+          [self = shared_from_this()](const error_code& e, std::size_t) { self->on_direct_flushed(e); }));
+      break;
+    case TlsSocket::DirectWrite::failed:
+      // As a failed asynchronous write: the connection ends (from the executor, not inside the
+      // caller's send()), and the message is lost with it.
+      asio::post(ioc_, [self = shared_from_this(), ec] {
+        if (self->state_ == State::open) self->fail(ec, "write");
+      });
+      return true;
+  }
+  pacer_.record(now);
+  ++stats_.messages_sent;
+  ++stats_.direct_writes;
+  stats_.bytes_sent += n;
+  masks_.refill_if_low();  // after the bytes left: keeps the randomness off the next send's path
+  return true;
+}
+
+void WebSocketClient::on_direct_flushed(const error_code& ec) {
+  writing_ = false;
+  stats_.write_heap_allocations = write_arena_.fallbacks();
+  if (state_ != State::open) return;
+  if (ec) return fail(ec, "write");
+  do_write();
 }
 
 void WebSocketClient::on_write(const error_code& ec, std::size_t /*bytes*/) {

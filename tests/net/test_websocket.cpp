@@ -198,6 +198,95 @@ TEST_CASE("WebSocketClient answers a server ping with a pong carrying the same p
   run_until(ioc, [&] { return server.closed_sessions == 1; });
 }
 
+// Messages are framed and written inside send() when the connection is write-idle; Beast still
+// writes its own pongs. The two must never interleave inside a record or overtake each other's
+// bytes: a server pinging hard while the client sends receives every message intact, in order,
+// and a pong for every ping.
+TEST_CASE("WebSocketClient's direct frames and Beast's pongs share the connection cleanly", "[net][ws][direct]") {
+  boost::asio::io_context ioc;
+  FakeWsServer server(ioc, server_tls(pki().localhost));
+  constexpr int kPings = 150;
+  constexpr int kMessages = 400;
+  auto client = WebSocketClient::create(ioc, client_tls(), ws_options(server.port()));
+  client->connect();
+  REQUIRE(run_until(ioc, [&] { return client->stats().connected_at != 0 && !server.sessions.empty(); }));
+  FakeWsServer::Session& session = *server.sessions[0];
+  int sent = 0;
+  int pinged = 0;
+  const auto text_of = [](int i) { return "order " + std::to_string(i) + std::string(static_cast<std::size_t>(i % 97), 'x'); };
+  REQUIRE(run_until(ioc, [&] {
+    // Per turn: a ping from the server and a few messages from the client, so pongs are due
+    // (and in flight) while direct writes are attempted.
+    if (pinged < kPings) session.ping(std::to_string(pinged++));
+    for (int k = 0; k < 3 && sent < kMessages; ++k) {
+      REQUIRE(client->send(text_of(sent), Pacing::unpaced) == SendStatus::queued);
+      ++sent;
+    }
+    return sent == kMessages && session.events.size() == static_cast<std::size_t>(kMessages + kPings);
+  }));
+  int texts = 0;
+  int pongs = 0;
+  for (const auto& e : session.events) {
+    if (e.pong) {
+      CHECK(e.payload == std::to_string(pongs));
+      ++pongs;
+    } else {
+      CHECK(e.payload == text_of(texts));
+      ++texts;
+    }
+  }
+  CHECK(texts == kMessages);
+  CHECK(pongs == kPings);
+  CHECK(client->stats().messages_sent == static_cast<std::uint64_t>(kMessages));
+  CHECK(client->stats().direct_writes > 0);  // the path under test was taken
+  CHECK(client->stats().pongs_sent == static_cast<std::uint64_t>(kPings));
+}
+
+// A direct frame the socket takes only part of: OpenSSL keeps the rest of the record, the client
+// queues what follows, and everything arrives intact and in order once the peer reads again.
+TEST_CASE("WebSocketClient finishes a direct frame the socket took only part of", "[net][ws][direct][tls]") {
+  boost::asio::io_context ioc;
+  FakeWsServer server(ioc, server_tls(pki().localhost));
+  auto client = WebSocketClient::create(ioc, client_tls(), ws_options(server.port()));
+  client->connect();
+  REQUIRE(run_until(ioc, [&] { return client->stats().connected_at != 0 && !server.sessions.empty(); }));
+  const auto text_of = [](int i) {
+    std::string t(16000, static_cast<char>('a' + i % 26));
+    t.replace(0, std::to_string(i).size(), std::to_string(i));
+    return t;
+  };
+  // Nothing runs the io_context here: the server reads nothing until both socket buffers fill.
+  int sent = 0;
+  int after_pending = 0;
+  for (; sent < 4000 && after_pending < 20; ++sent) {
+    if (client->stats().direct_writes_pending > 0) ++after_pending;
+    REQUIRE(client->send(text_of(sent), Pacing::unpaced) == SendStatus::queued);
+  }
+  REQUIRE(client->stats().direct_writes_pending == 1);
+  // Pings the client answers while the rest of that record still waits for the socket: Beast's
+  // pongs must go out after it, never inside it.
+  constexpr int kPings = 5;
+  for (int i = 0; i < kPings; ++i) server.sessions[0]->ping("p" + std::to_string(i));
+  REQUIRE(run_until(ioc, [&] { return server.sessions[0]->events.size() == static_cast<std::size_t>(sent + kPings); },
+                    std::chrono::seconds(20)));
+  int texts = 0;
+  int pongs = 0;
+  for (const auto& e : server.sessions[0]->events) {
+    if (e.pong) {
+      CHECK(e.payload == "p" + std::to_string(pongs++));
+    } else if (e.payload != text_of(texts++)) {
+      FAIL("message " << texts - 1 << " arrived damaged or out of order");
+    }
+  }
+  CHECK(texts == sent);
+  CHECK(pongs == kPings);
+  CHECK(client->stats().messages_sent == static_cast<std::uint64_t>(sent));
+  // The queue drained after the flush, and direct writes resumed once it had.
+  CHECK(client->send("last", Pacing::unpaced) == SendStatus::queued);
+  REQUIRE(run_until(ioc, [&] { return server.sessions[0]->events.size() == static_cast<std::size_t>(sent + kPings + 1); }));
+  CHECK(server.sessions[0]->events.back().payload == "last");
+}
+
 TEST_CASE("WebSocketClient declares a silent connection dead after the liveness timeout", "[net][ws]") {
   boost::asio::io_context ioc;
   FakeWsServer server(ioc, server_tls(pki().localhost));

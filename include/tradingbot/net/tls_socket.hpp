@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -115,8 +116,31 @@ class TlsSocket {
       source = boost::asio::const_buffer(source.data(), kMaxRecordPlaintext);
     }
     return start([this, source](error_code& ec, std::size_t& n) { return write_step(source, n, ec); },
-                 std::forward<Handler>(handler));
+                 std::forward<Handler>(handler), true);
   }
+
+  // Writing one record now, outside Asio, for the order path (WebSocketClient's direct frames):
+  // no composed operation, no posted completion. Only when no asynchronous write is in flight
+  // (Beast's pong or close, a queued message), so records never interleave.
+  enum class DirectWrite : std::uint8_t {
+    written,  // the kernel has the whole record
+    busy,     // another write is in flight (or the record is too big): nothing done, write it the Asio way
+    pending,  // the socket took part of it: OpenSSL holds the rest, async_flush() must finish it,
+              // and any write started meanwhile finishes it first
+    failed,   // `ec` says why; the connection is broken
+  };
+  DirectWrite write_now(boost::asio::const_buffer record, error_code& ec);
+  // Completes a `pending` direct record (immediately when there is none).
+  template <class Handler>
+  auto async_flush(Handler&& handler) {
+    return start(
+        [this](error_code& ec, std::size_t& n) {
+          n = 0;
+          return flush_step(ec);
+        },
+        std::forward<Handler>(handler), true);
+  }
+  [[nodiscard]] bool write_idle() const noexcept { return writes_in_flight_ == 0 && !direct_pending_; }
 
   // Sends close_notify if the socket can take it now (no waiting: the caller is closing), then
   // shuts down and closes the TCP socket.
@@ -130,6 +154,7 @@ class TlsSocket {
   struct Operation {
     TlsSocket& socket;
     Attempt attempt;
+    bool is_write = false;  // counted in writes_in_flight_ until its handler is called
     bool waited = false;
 
     template <class Self>
@@ -148,25 +173,35 @@ class TlsSocket {
             break;
         }
       }
-      if (waited) return self.complete(ec, n);
+      if (waited) {
+        if (is_write) --socket.writes_in_flight_;
+        return self.complete(ec, n);
+      }
       // Finished inside the initiating call: the handler runs later, from the executor. The
       // deferred call carries the operation's associated allocator, so its memory comes from
       // where the caller's handler says (net::HandlerArena), not from the heap.
       auto memory = boost::asio::get_associated_allocator(self);
+      TlsSocket* const owner = &socket;  // `this` moves with `self`
+      const bool write = is_write;
       boost::asio::post(socket.get_executor(),
-                        boost::asio::bind_allocator(memory, [self = std::move(self), ec, n]() mutable { self.complete(ec, n); }));
+                        boost::asio::bind_allocator(memory, [self = std::move(self), ec, n, owner, write]() mutable {
+                          if (write) --owner->writes_in_flight_;
+                          self.complete(ec, n);
+                        }));
     }
   };
 
   template <class Attempt, class Handler>
-  auto start(Attempt attempt, Handler&& handler) {
+  auto start(Attempt attempt, Handler&& handler, bool is_write = false) {
+    if (is_write) ++writes_in_flight_;
     return boost::asio::async_compose<Handler, void(error_code, std::size_t)>(
-        Operation<Attempt>{*this, std::move(attempt)}, handler, socket_);
+        Operation<Attempt>{*this, std::move(attempt), is_write}, handler, socket_);
   }
 
   Step handshake_step(error_code& ec);
   Step read_step(boost::asio::mutable_buffer target, std::size_t& n, error_code& ec);
   Step write_step(boost::asio::const_buffer source, std::size_t& n, error_code& ec);
+  Step flush_step(error_code& ec);  // writes what a pending direct record left
   Step classify(int result, error_code& ec);
 
   friend struct TlsSocketBio;
@@ -174,6 +209,11 @@ class TlsSocket {
   SSL* ssl_ = nullptr;
   int last_errno_ = 0;             // the BIO's last socket error, for the error_code
   std::vector<char> staging_;      // kMaxRecordPlaintext bytes, allocated by attach()
+  std::vector<char> direct_rest_;  // a pending direct record's unsent plaintext (kMaxRecordPlaintext)
+  std::size_t direct_begin_ = 0;   // [direct_begin_, direct_end_) of direct_rest_ is still to go
+  std::size_t direct_end_ = 0;
+  bool direct_pending_ = false;
+  std::uint32_t writes_in_flight_ = 0;  // asynchronous writes and flushes not yet completed
   bool handshake_done_ = false;
 };
 

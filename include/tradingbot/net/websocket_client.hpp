@@ -3,8 +3,8 @@
 //
 // WebSocketClient is ONE connection attempt and its life: resolve -> TCP connect -> TLS handshake
 // (SNI, verify_peer, host-name verification) -> WebSocket handshake on `target`, each phase under
-// its own deadline; then a read loop that hands every text/binary message to on_message, and a
-// bounded send queue with one outstanding write. It never reconnects: when it ends, on_closed
+// its own deadline; then a read loop that hands every text/binary message to on_message, and
+// sends (below) with a bounded queue behind them. It never reconnects: when it ends, on_closed
 // fires exactly once with the reason, and the owner makes a new one (ReconnectingWebSocket below
 // does that with Backoff and also rotates connections before Binance's 24 h cut).
 //
@@ -13,6 +13,14 @@
 // readable, zeroed bytes follow the payload inside the same allocation, so a consumer may call
 // `parser.iterate(payload.data(), payload.size(), payload.size() + kReceivePadding)` without a
 // copy. Once the buffer has grown to the largest message, no allocation happens per message.
+//
+// Sending: when the connection is write-idle (nothing of ours queued or in flight, no write of
+// Beast's in flight) send() frames the message itself (RFC 6455 client frame, masking key from
+// OpenSSL's CSPRNG) and hands it to TlsSocket::write_now as one TLS record: the order path's
+// bytes reach the kernel inside send(), without Beast's composed write or a posted completion.
+// Otherwise, or when the message is over one record, it waits in the queue and Beast writes it.
+// Beast still writes pongs and the close; TlsSocket keeps the two kinds of record from ever
+// interleaving (a record the socket took only part of is finished before anything else).
 //
 // Pings and pacing: Beast answers every server ping with a pong carrying the same payload while
 // a read is pending (Binance pings every 20 s and drops us after 1 min without a pong). Each such
@@ -100,6 +108,8 @@ struct WebSocketStats {
   std::uint64_t pings_sent = 0;
   std::uint64_t pongs_sent = 0;          // automatic answers to server pings
   std::uint64_t send_queue_rejected = 0;
+  std::uint64_t direct_writes = 0;           // messages framed and written in send() itself
+  std::uint64_t direct_writes_pending = 0;   // ...of which the socket took only part at once
   std::uint64_t read_heap_allocations = 0;   // read-operation memory that missed its HandlerArena
   std::uint64_t write_heap_allocations = 0;  // write-operation memory that missed its HandlerArena
   Nanos connected_at = 0;                // monotonic, 0 until open
@@ -176,6 +186,33 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
   void fail(const boost::system::error_code& ec, const char* what);
   void finish(CloseCause cause, std::string message);
   SendStatus enqueue(std::string_view payload, OutKind kind, Pacing pacing);
+  // The order path: with nothing queued or in flight, frames the message here and hands it to
+  // TlsSocket::write_now as one TLS record: no copy into the queue, no Beast composed write, no
+  // posted completion. False: not possible now (busy, too big, paced), use the queue.
+  bool try_send_now(std::string_view payload, bool text, Pacing pacing);
+  void on_direct_flushed(const boost::system::error_code& ec);
+
+  // Masking keys for our frames (RFC 6455 section 5.3: unpredictable, from a strong source):
+  // OpenSSL's CSPRNG, 256 at a time, refilled after a send once a quarter is left.
+  class MaskKeys {
+   public:
+    bool next(std::uint32_t& key) noexcept {
+      if (next_ == count_ && !refill()) return false;
+      key = keys_[next_++];
+      return true;
+    }
+    void refill_if_low() noexcept {
+      if (count_ - next_ < kKeys / 4) (void)refill();
+    }
+
+   private:
+    bool refill() noexcept;
+    static constexpr std::size_t kKeys = 256;
+    std::array<std::uint32_t, kKeys> keys_{};
+    std::size_t next_ = 0;
+    std::size_t count_ = 0;
+  };
+  static constexpr std::size_t kMaxFrameHeader = 8;  // 2 + 16-bit length + masking key
 
   boost::asio::io_context& ioc_;
   TlsContextPtr tls_;
@@ -186,6 +223,8 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
   boost::asio::steady_timer liveness_timer_;
   boost::asio::steady_timer pace_timer_;
   boost::beast::flat_buffer buffer_;
+  MaskKeys masks_;
+  std::vector<char> frame_;   // a direct frame being written (TlsSocket::kMaxRecordPlaintext)
   HandlerArena read_arena_;   // the pending read's Asio memory (one read at a time)
   HandlerArena write_arena_;  // the in-flight write's Asio memory (one write at a time)
   // Send queue: a ring of send_queue_limit slots, the oldest (being written) at queue_head_.
