@@ -30,6 +30,7 @@
 // the ticket, which voids the Responder.
 #include "tradingbot/http/server.hpp"
 #include "tradingbot/http/responder.hpp"
+#include "tradingbot/core/arena_allocator.hpp"
 
 #include <pthread.h>
 
@@ -102,7 +103,7 @@ class RequestArena {
     return ::operator new(bytes);
   }
 
-  void deallocate(void* pointer) noexcept {
+  void deallocate(void* pointer, std::size_t /*alignment*/) noexcept {
     const auto* p = static_cast<const unsigned char*>(pointer);
     if (p >= storage_.get() && p < storage_.get() + capacity_) {
       if (--live_ == 0) used_ = 0;
@@ -118,29 +119,7 @@ class RequestArena {
   std::size_t live_ = 0;
 };
 
-template <class T>
-class ArenaAllocator {
- public:
-  using value_type = T;
-
-  explicit ArenaAllocator(RequestArena& arena) noexcept : arena_(&arena) {}
-  template <class U>
-  ArenaAllocator(const ArenaAllocator<U>& other) noexcept : arena_(other.arena()) {}  // NOLINT: rebinding
-
-  T* allocate(std::size_t n) { return static_cast<T*>(arena_->allocate(n * sizeof(T), alignof(T))); }
-  void deallocate(T* pointer, std::size_t) noexcept { arena_->deallocate(pointer); }
-  [[nodiscard]] RequestArena* arena() const noexcept { return arena_; }
-
-  template <class U>
-  bool operator==(const ArenaAllocator<U>& other) const noexcept {
-    return arena_ == other.arena();
-  }
-
- private:
-  RequestArena* arena_;
-};
-
-using RequestParser = bhttp::request_parser<bhttp::string_body, ArenaAllocator<char>>;
+using RequestParser = bhttp::request_parser<bhttp::string_body, ArenaAllocator<char, RequestArena>>;
 
 std::chrono::milliseconds clamp_ms(std::int64_t ms) { return std::chrono::milliseconds(std::max<std::int64_t>(ms, 1)); }
 
@@ -452,7 +431,7 @@ void Connection::on_server_stop() {
 
 void Connection::new_parser() {
   parser_.reset();  // frees every field; the arena rewinds
-  parser_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(ArenaAllocator<char>(arena_)));
+  parser_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(ArenaAllocator<char, RequestArena>(arena_)));
   parser_->header_limit(worker_.limits().header_limit);
   parser_->body_limit(worker_.limits().body_limit);
   parser_->eager(true);

@@ -61,6 +61,8 @@ WebSocketClient::WebSocketClient(asio::io_context& ioc, TlsContextPtr tls, WebSo
       liveness_timer_(ioc),
       pace_timer_(ioc),
       buffer_(options_.max_message_size + kReceivePadding),
+      read_arena_(stats_.read_heap_allocations),  // only the counters' addresses: stats_ comes later
+      write_arena_(stats_.write_heap_allocations),
       queue_(options_.send_queue_limit),
       pacer_(options_.control_max_per_window, options_.control_window) {
   buffer_.reserve(options_.initial_buffer + kReceivePadding);
@@ -157,7 +159,6 @@ void WebSocketClient::do_read() {
 }
 
 void WebSocketClient::on_read(const error_code& ec, std::size_t bytes) {
-  stats_.read_heap_allocations = read_arena_.fallbacks();
   if (state_ != State::open) return;  // closing: on_close finishes; closed: nothing to do
   if (ec == websocket::error::closed) {
     const auto& reason = ws_.reason();
@@ -338,7 +339,6 @@ bool WebSocketClient::try_send_now(std::string_view payload, bool text, Pacing p
 
 void WebSocketClient::on_direct_flushed(const error_code& ec) {
   writing_ = false;
-  stats_.write_heap_allocations = write_arena_.fallbacks();
   if (state_ != State::open) return;
   if (ec) return fail(ec, "write");
   do_write();
@@ -346,7 +346,6 @@ void WebSocketClient::on_direct_flushed(const error_code& ec) {
 
 void WebSocketClient::on_write(const error_code& ec, std::size_t /*bytes*/) {
   writing_ = false;
-  stats_.write_heap_allocations = write_arena_.fallbacks();
   if (state_ != State::open) return;
   if (ec) return fail(ec, "write");
   const Outgoing& done = queue_[queue_head_];

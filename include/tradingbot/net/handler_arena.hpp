@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <new>
 
+#include "tradingbot/core/arena_allocator.hpp"
+
 namespace tb::net {
 
 class HandlerArena {
@@ -24,7 +26,8 @@ class HandlerArena {
   static constexpr std::size_t kBytes = 4096;
   static constexpr std::size_t kAlign = 64;
 
-  HandlerArena() = default;
+  // Every allocation that misses the block is counted in `heap_allocations` (the owner's stats).
+  explicit HandlerArena(std::uint64_t& heap_allocations) noexcept : fallbacks_(heap_allocations) {}
   HandlerArena(const HandlerArena&) = delete;
   HandlerArena& operator=(const HandlerArena&) = delete;
 
@@ -44,44 +47,14 @@ class HandlerArena {
     ::operator delete(p, std::align_val_t{align});
   }
 
-  // Allocations that went to operator new (too big, or the block was taken).
-  [[nodiscard]] std::uint64_t fallbacks() const noexcept { return fallbacks_; }
-
  private:
   alignas(kAlign) unsigned char storage_[kBytes];
   bool in_use_ = false;
-  std::uint64_t fallbacks_ = 0;
+  std::uint64_t& fallbacks_;  // allocations that went to operator new (too big, or the block was taken)
 };
 
 // The standard allocator interface over a HandlerArena, for boost::asio::bind_allocator.
 template <class T>
-class HandlerArenaAllocator {
- public:
-  using value_type = T;
-
-  explicit HandlerArenaAllocator(HandlerArena& arena) noexcept : arena_(&arena) {}
-  template <class U>
-  HandlerArenaAllocator(const HandlerArenaAllocator<U>& other) noexcept : arena_(other.arena_) {}  // NOLINT: rebinding
-
-  T* allocate(std::size_t n) { return static_cast<T*>(arena_->allocate(n * sizeof(T), alignment())); }
-  void deallocate(T* p, std::size_t /*n*/) noexcept { arena_->deallocate(p, alignment()); }
-
-  template <class U>
-  bool operator==(const HandlerArenaAllocator<U>& other) const noexcept {
-    return arena_ == other.arena_;
-  }
-
- private:
-  template <class U>
-  friend class HandlerArenaAllocator;
-  static constexpr std::size_t alignment() noexcept {
-    if constexpr (requires { alignof(T); }) {
-      return alignof(T) > alignof(std::max_align_t) ? alignof(T) : alignof(std::max_align_t);
-    } else {
-      return alignof(std::max_align_t);
-    }
-  }
-  HandlerArena* arena_;
-};
+using HandlerArenaAllocator = ArenaAllocator<T, HandlerArena>;
 
 }  // namespace tb::net

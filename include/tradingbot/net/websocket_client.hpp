@@ -110,8 +110,8 @@ struct WebSocketStats {
   std::uint64_t send_queue_rejected = 0;
   std::uint64_t direct_writes = 0;           // messages framed and written in send() itself
   std::uint64_t direct_writes_pending = 0;   // ...of which the socket took only part at once
-  std::uint64_t read_heap_allocations = 0;   // read-operation memory that missed its HandlerArena
-  std::uint64_t write_heap_allocations = 0;  // write-operation memory that missed its HandlerArena
+  std::uint64_t read_heap_allocations = 0;   // read-operation memory that missed its HandlerArena (live)
+  std::uint64_t write_heap_allocations = 0;  // write-operation memory that missed its HandlerArena (live)
   Nanos connected_at = 0;                // monotonic, 0 until open
   Nanos last_frame_at = 0;               // monotonic, any frame
 };
