@@ -184,6 +184,13 @@ void copy_text(std::string& out, std::string_view v) {
 const char* side_text(Side s) noexcept { return s == Side::Buy ? "BUY" : "SELL"; }
 const char* cstr(std::string_view v) noexcept { return v.data(); }  // only for literal-backed views
 
+// libpq's messages end in a newline (sometimes a space too): the store logs them in one line.
+std::string message_of(const std::exception& e) {
+  std::string text = e.what();
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
 std::string month_of_now() {
   const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
@@ -244,8 +251,7 @@ bool PgSink::connect(std::string& error) {
     conn_ = std::move(conn);
     return true;
   } catch (const std::exception& e) {
-    error = e.what();
-    while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+    error = message_of(e);
     return false;
   }
 }
@@ -372,8 +378,7 @@ bool PgSink::write(const SequencedRecord* records, std::size_t count, std::strin
     if (has(RecordKind::Kline)) kline_month_ = month_of_now();
     return true;
   } catch (const std::exception& e) {
-    error = e.what();
-    while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+    error = message_of(e);
     if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e); sql != nullptr && !sql->sqlstate().empty()) {
       error += " (SQLSTATE " + sql->sqlstate() + ")";
     }
@@ -394,8 +399,7 @@ bool PgSink::check_alive(std::string& error) {
     if (conn_->is_open()) return true;
     error = "connection closed by the server";
   } catch (const std::exception& e) {
-    error = e.what();
-    while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+    error = message_of(e);
   }
   disconnect();
   return false;
@@ -413,8 +417,7 @@ bool PgSink::confirm_durable(std::string& error) {
     tx.commit();
     return true;
   } catch (const std::exception& e) {
-    error = e.what();
-    while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+    error = message_of(e);
     disconnect();
     return false;
   }
