@@ -3,9 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <filesystem>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "tradingbot/exchange/binance/stream_decoder.hpp"
+#include "tradingbot/market/capture.hpp"
 
 using namespace tb::binance;
 using tb::Money;
@@ -17,6 +21,28 @@ namespace {
 Price P(const char* s) { return *Price::parse(s); }
 Qty Q(const char* s) { return *Qty::parse(s); }
 Symbol S(const char* s) { return *Symbol::parse(s); }
+
+// Everything a decode produced, as text, so two decoders can be compared message by message.
+std::string outcome(DecodeStatus status, const DecodedMessage& m) {
+  std::ostringstream out;
+  out << to_string(status) << ' ' << to_string(m.kind);
+  if (status != DecodeStatus::Ok) return out.str();
+  out << " stream=" << m.stream << " e=" << m.event_type << " symbol=" << m.symbol.view();
+  if (m.kind == MessageKind::DepthDiff) {
+    const auto& d = m.depth_diff;
+    out << " E=" << d.event_time_ms << " U=" << d.first_update_id << " u=" << d.final_update_id << " b=";
+    for (const auto& l : d.bids) out << l.price.raw() << ':' << l.qty.raw() << ',';
+    out << " a=";
+    for (const auto& l : d.asks) out << l.price.raw() << ':' << l.qty.raw() << ',';
+  }
+  return out.str();
+}
+
+StreamDecoder::Options generic_only() {
+  StreamDecoder::Options o;
+  o.depth_update_fast_path = false;
+  return o;
+}
 }  // namespace
 
 TEST_CASE("vectors: combined depthUpdate envelope and raw depthUpdate", "[exchange][decoder]") {
@@ -384,4 +410,96 @@ TEST_CASE("stream names", "[exchange][decoder]") {
   CHECK(parse_stream_name("btcusdt@trade").kind == MessageKind::Trade);
   CHECK(parse_stream_name("!serverShutdown").kind == MessageKind::ServerShutdown);
   CHECK(parse_stream_name("btcusdt@miniTicker").kind == MessageKind::Unsupported);
+}
+
+// depthUpdate frames in Binance's exact form skip simdjson; the fast path must give what the
+// generic decoder gives, byte for byte, on real traffic and on every frame one edit away from it
+// (each takes the fast path, the generic path, or an error, and both decoders must agree).
+TEST_CASE("the depthUpdate fast path decodes exactly as the generic decoder", "[exchange][decoder]") {
+  StreamDecoder fast;
+  StreamDecoder generic(generic_only());
+  DecodedMessage a;
+  DecodedMessage b;
+  const auto agree = [&](std::string_view frame, std::string_view raw_stream = {}) {
+    const std::string fa = outcome(fast.decode_frame(frame, a, raw_stream), a);
+    const std::string ga = outcome(generic.decode_frame(frame, b, raw_stream), b);
+    if (fa != ga) {
+      FAIL_CHECK("frame " << frame << "\n fast:    " << fa << "\n generic: " << ga);
+      return false;
+    }
+    return true;
+  };
+
+  SECTION("the real BTCUSDT capture") {
+    const std::string path = "../shared/data/binance/btcusdt_spot_20240808.capture.gz";
+    if (!std::filesystem::exists(path)) {
+      WARN("skipped: missing shared capture " << path);
+      return;
+    }
+    auto reader = tb::market::CaptureReader::open(path);
+    REQUIRE(reader);
+    tb::market::CaptureRecord rec;
+    std::size_t depth = 0;
+    std::size_t frames = 0;
+    while (reader.value().next(rec) == tb::market::CaptureReader::Status::Record) {
+      ++frames;
+      if (!agree(rec.payload)) break;
+      depth += a.kind == MessageKind::DepthDiff ? 1 : 0;
+    }
+    CHECK(depth == 3451);
+    CHECK(frames > 40'000);
+  }
+
+  SECTION("every truncation and single-byte edit of depth frames") {
+    const std::vector<std::string> frames = {
+        R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT","U":50093239189,"u":50093239202,"b":[["61737.63000000","0.00000000"],["61730.17000000","0.00000000"]],"a":[["61837.64000000","1.54698000"]]}})",
+        R"({"e":"depthUpdate","E":1672515782136,"s":"BNBBTC","U":157,"u":160,"b":[["0.0024","10"]],"a":[]})",
+        R"({"stream":"bnbbtc@depth","data":{"e":"depthUpdate","E":0,"s":"BNBBTC","U":0,"u":0,"b":[],"a":[["0.0026","100"]]}})",
+    };
+    const char edits[] = {' ', '"', '\\', '0', '1', '9', '.', '-', 'e', 'E', '{', '}', '[', ']', ',', ':', 'x', '\x01', '\x80'};
+    for (const auto& frame : frames) {
+      REQUIRE(agree(frame));
+      REQUIRE(a.kind == MessageKind::DepthDiff);
+      for (std::size_t n = 0; n < frame.size(); ++n) {
+        if (!agree(std::string_view(frame).substr(0, n))) return;
+      }
+      for (std::size_t i = 0; i < frame.size(); ++i) {
+        for (const char c : edits) {
+          std::string edited = frame;
+          edited[i] = c;
+          if (!agree(edited)) return;
+          edited.insert(i, 1, c);  // and the same byte inserted
+          edited[i + 1] = frame[i];
+          if (!agree(edited)) return;
+        }
+        if (!agree(std::string(frame).erase(i, 1))) return;
+      }
+      if (!agree(frame + " ") || !agree(frame + "{}") || !agree(" " + frame)) return;
+    }
+  }
+
+  SECTION("raw streams, the stream name and the limits") {
+    const std::string raw =
+        R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"u":2,"b":[["1.5","2"],["1.4","3"]],"a":[["1.6","1"]]})";
+    CHECK(agree(raw, "bnbbtc@depth@100ms"));
+    CHECK(agree(raw, "bnbbtc@trade"));     // the stream names another kind: BadField both ways
+    CHECK(agree(raw, "bnbbtc@unknown"));
+    CHECK(agree(R"({"stream":"bnbbtc@aggTrade","data":{"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"u":2,"b":[],"a":[]}})"));
+    CHECK(agree(R"({"e":"depthUpdate","E":18446744073709551615,"s":"BNBBTC","U":1,"u":2,"b":[],"a":[]})"));
+    CHECK(agree(R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":18446744073709551615,"u":18446744073709551615,"b":[],"a":[]})"));
+    CHECK(agree(R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"u":18446744073709551616,"b":[],"a":[]})"));
+    CHECK(agree(R"({"e":"depthUpdate","E":1,"s":"bnbbtc","U":1,"u":2,"b":[],"a":[]})"));
+    CHECK(agree(R"({"e":"depthUpdate","E":1,"s":"BNB\u0042TC","U":1,"u":2,"b":[],"a":[]})"));
+    CHECK(agree(R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"u":2,"b":[ [ "1.5" , "2" ] ],"a":[]})"));
+    CHECK(agree(R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"u":2,"b":[],"a":[],"x":1})"));
+    StreamDecoder::Options small;
+    small.max_levels_per_side = 1;
+    StreamDecoder fast_small(small);
+    small.depth_update_fast_path = false;
+    StreamDecoder generic_small(small);
+    CHECK(outcome(fast_small.decode_frame(raw, a), a) == outcome(generic_small.decode_frame(raw, b), b));
+    CHECK(fast_small.decode_frame(raw, a) == DecodeStatus::Oversized);
+  }
+  CHECK(fast.stats().errors() == generic.stats().errors());
+  CHECK(fast.stats().ok == generic.stats().ok);
 }

@@ -192,6 +192,53 @@ inline bool scan_decimal_string(const char*& p, const char* end, std::int64_t& r
   return true;
 }
 
+// The depthUpdate fast path's tokens (Impl::decode_depth_update): each consumes exactly its
+// grammar from `p` or returns false, leaving the caller to decode the frame generically.
+template <std::size_t N>
+inline bool literal(const char*& p, const char* end, const char (&text)[N]) noexcept {
+  constexpr std::size_t n = N - 1;
+  if (static_cast<std::size_t>(end - p) < n || std::memcmp(p, text, n) != 0) return false;
+  p += n;
+  return true;
+}
+
+// A string's contents from just after its opening quote to the next quote; `p` ends after that
+// quote. The contents are checked apart (plain_text), once the frame is known to be a depth diff.
+inline bool quoted(const char*& p, const char* end, std::string_view& out) noexcept {
+  const void* quote = std::memchr(p, '"', static_cast<std::size_t>(end - p));
+  if (quote == nullptr) return false;
+  const char* const close = static_cast<const char*>(quote);
+  out = std::string_view(p, static_cast<std::size_t>(close - p));
+  p = close + 1;
+  return true;
+}
+
+// Printable ASCII only: no escape, no control character, no byte UTF-8 validation would look at.
+inline bool plain_text(std::string_view text) noexcept {
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c > 0x7e || c == '\\') return false;
+  }
+  return true;
+}
+
+// A JSON integer >= 0 that fits 64 bits: digits without a leading zero. A fraction or exponent
+// stops at the digits and fails the caller's next literal.
+inline bool plain_uint(const char*& p, const char* end, std::uint64_t& out) noexcept {
+  const char* const start = p;
+  std::uint64_t value = 0;
+  while (p < end && static_cast<unsigned>(*p - '0') <= 9) {
+    if (__builtin_mul_overflow(value, std::uint64_t{10}, &value) ||
+        __builtin_add_overflow(value, static_cast<std::uint64_t>(*p - '0'), &value)) {
+      return false;
+    }
+    ++p;
+  }
+  if (p == start || (*start == '0' && p - start > 1)) return false;
+  out = value;
+  return true;
+}
+
 template <class Tag>
 inline bool fixed_of(od::value& v, Fixed<Tag>& out) noexcept {
   std::string_view text;
@@ -287,14 +334,53 @@ struct StreamDecoder::Impl {
     }
   }
 
-  // Returns false on a JSON syntax error (the frame is malformed); semantic problems (wrong
-  // type, bad decimal) just leave the field absent so the kind's required-field check fails.
-  // A level array [["price","qty"],...]: simdjson's stage 1 has indexed the document and
-  // raw_json() skips the array by its structure; the text is then scanned strictly here (exact
-  // grammar, strings without escapes, exactly two decimal strings per level), which is several
-  // times faster than iterating every pair through On-Demand.
-  // Returns false only on a JSON syntax error; a well-formed array that is not a level list
-  // leaves `ok` false.
+  // A level array [["price","qty"],...] scanned strictly from `p` (exact grammar, strings
+  // without escapes, exactly two decimal strings per level) into `out`; `p` ends after the
+  // closing bracket. Whitespace between tokens is allowed, as JSON allows it.
+  enum class LevelScan : std::uint8_t { Ok, NotLevels, TooMany };
+  LevelScan scan_levels(const char*& p, const char* const end, std::vector<Level>& out) {
+    out.clear();
+    auto ws = [&] {
+      while (p < end && is_space(*p)) ++p;
+    };
+    ws();
+    if (p >= end || *p++ != '[') return LevelScan::NotLevels;
+    ws();
+    if (p < end && *p == ']') {
+      ++p;
+      return LevelScan::Ok;
+    }
+    for (;;) {
+      std::int64_t price = 0;
+      std::int64_t qty = 0;
+      ws();
+      if (p >= end || *p++ != '[') return LevelScan::NotLevels;
+      ws();
+      if (!scan_decimal_string(p, end, price)) return LevelScan::NotLevels;
+      ws();
+      if (p >= end || *p++ != ',') return LevelScan::NotLevels;
+      ws();
+      if (!scan_decimal_string(p, end, qty)) return LevelScan::NotLevels;
+      ws();
+      if (p >= end || *p++ != ']') return LevelScan::NotLevels;
+      if (out.size() >= options.max_levels_per_side) return LevelScan::TooMany;
+      out.push_back(Level{Price::from_raw(price), Qty::from_raw(qty)});
+      ws();
+      if (p >= end) return LevelScan::NotLevels;
+      if (*p == ',') {
+        ++p;
+        continue;
+      }
+      if (*p++ != ']') return LevelScan::NotLevels;
+      return LevelScan::Ok;
+    }
+  }
+
+  // A level array field: simdjson's stage 1 has indexed the document and raw_json() skips the
+  // array by its structure; its text is then scanned by scan_levels, which is several times
+  // faster than iterating every pair through On-Demand.
+  // Returns false only on a JSON syntax error (the frame is malformed); a well-formed array that
+  // is not a level list leaves `ok` false, so the kind's required-field check fails.
   bool levels_of(od::value& v, std::vector<Level>& out, bool& ok) {
     ok = false;
     out.clear();
@@ -304,45 +390,60 @@ struct StreamDecoder::Impl {
     if (arr.raw_json().get(text)) return false;
     const char* p = text.data();
     const char* const end = p + text.size();
-    auto ws = [&] {
-      while (p < end && is_space(*p)) ++p;
-    };
-    ws();
-    if (p >= end || *p++ != '[') return true;
-    ws();
-    if (p < end && *p == ']') {
-      ok = true;
-      return true;
+    switch (scan_levels(p, end, out)) {
+      case LevelScan::Ok: break;
+      case LevelScan::NotLevels: return true;
+      case LevelScan::TooMany: fields.oversized = true; return true;
     }
-    for (;;) {
-      std::int64_t price = 0;
-      std::int64_t qty = 0;
-      ws();
-      if (p >= end || *p++ != '[') return true;
-      ws();
-      if (!scan_decimal_string(p, end, price)) return true;
-      ws();
-      if (p >= end || *p++ != ',') return true;
-      ws();
-      if (!scan_decimal_string(p, end, qty)) return true;
-      ws();
-      if (p >= end || *p++ != ']') return true;
-      if (out.size() >= options.max_levels_per_side) {
-        fields.oversized = true;
-        return true;
-      }
-      out.push_back(Level{Price::from_raw(price), Qty::from_raw(qty)});
-      ws();
-      if (p >= end) return true;
-      if (*p == ',') {
-        ++p;
-        continue;
-      }
-      if (*p++ != ']') return true;
-      break;
-    }
-    ws();
+    while (p < end && is_space(*p)) ++p;
     ok = p == end;
+    return true;
+  }
+
+  // A depthUpdate exactly as Binance sends it, decoded without simdjson: compact JSON, the
+  // combined-stream envelope or none, keys in Binance's order (e E s U u b a). Depth diffs are
+  // the messages whose cost grows with their size, and simdjson's stage 1 would index every
+  // bracket, quote and comma of their level arrays before scan_levels reads them again. Every
+  // byte is held to that exact grammar, which accepts only valid JSON. Anything else (whitespace,
+  // another key order, an escape, a number that is not a plain integer, too many levels, a
+  // stream that names another kind, trailing bytes) returns false before `out` is touched, and
+  // the frame goes through simdjson, which gives the same answer or the error.
+  bool decode_depth_update(const char* p, const char* const end, std::string_view raw_stream, DecodedMessage& out) {
+    std::string_view stream = raw_stream;
+    const bool enveloped = literal(p, end, "{\"stream\":\"");
+    if (enveloped && (!quoted(p, end, stream) || !literal(p, end, ",\"data\":"))) return false;
+    const char* const event = p + 6;  // "depthUpdate" inside {"e":"depthUpdate"
+    if (!literal(p, end, "{\"e\":\"depthUpdate\",\"E\":")) return false;
+    std::uint64_t event_time = 0;
+    std::uint64_t first_id = 0;
+    std::uint64_t final_id = 0;
+    std::string_view symbol_text;
+    Symbol symbol;
+    if (enveloped && !plain_text(stream)) return false;
+    if (!plain_uint(p, end, event_time) || event_time > static_cast<std::uint64_t>(INT64_MAX)) return false;
+    if (!literal(p, end, ",\"s\":\"") || !quoted(p, end, symbol_text) || !plain_text(symbol_text) ||
+        !symbol_of(symbol_text, symbol)) {
+      return false;
+    }
+    if (!literal(p, end, ",\"U\":") || !plain_uint(p, end, first_id)) return false;
+    if (!literal(p, end, ",\"u\":") || !plain_uint(p, end, final_id) || first_id > final_id) return false;
+    if (!literal(p, end, ",\"b\":") || scan_levels(p, end, bids) != LevelScan::Ok) return false;
+    if (!literal(p, end, ",\"a\":") || scan_levels(p, end, asks) != LevelScan::Ok) return false;
+    if (!literal(p, end, "}") || (enveloped && !literal(p, end, "}")) || p != end) return false;
+    // The stream must agree with the payload, as build() requires.
+    if (!stream.empty()) {
+      const MessageKind by_stream = enveloped ? stream_of(stream).kind : parse_stream_name(stream).kind;
+      if (by_stream != MessageKind::DepthDiff && by_stream != MessageKind::None &&
+          by_stream != MessageKind::Unsupported) {
+        return false;
+      }
+    }
+    out.stream = stream;
+    out.event_type = std::string_view(event, 11);
+    out.symbol = symbol;
+    out.depth_diff = market::DepthDiff{symbol, static_cast<std::int64_t>(event_time), first_id, final_id,
+                                       market::LevelSpan(bids), market::LevelSpan(asks)};
+    out.kind = MessageKind::DepthDiff;
     return true;
   }
 
@@ -607,6 +708,11 @@ DecodeStatus StreamDecoder::Impl::decode(const char* data, std::size_t len, std:
   fields = Fields{};
   if (len > options.max_frame_bytes) return DecodeStatus::Oversized;
   if (capacity < len + simdjson::SIMDJSON_PADDING) return DecodeStatus::Malformed;  // caller broke the contract
+
+  if (options.depth_update_fast_path && rest_symbol == nullptr &&
+      decode_depth_update(data, data + len, raw_stream, out)) {
+    return DecodeStatus::Ok;
+  }
 
   od::document doc;
   if (parser.iterate(simdjson::padded_string_view(data, len, capacity)).get(doc)) return DecodeStatus::Malformed;
