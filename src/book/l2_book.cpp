@@ -13,33 +13,38 @@ namespace detail {
 
 // Four prices per AVX2 compare where the CPU has it (every x86-64 server of the last decade): the
 // binary stays baseline x86-64 and picks at start-up.
-std::size_t count_before_scalar(const std::int64_t* prices, std::uint32_t size, std::int64_t p, bool bid) noexcept {
+std::size_t count_before_scalar(const std::int64_t* prices, std::int64_t p, bool bid) noexcept {
   std::size_t n = 0;
   if (bid) {
-    for (std::uint32_t k = 0; k < size; ++k) n += prices[k] < p ? 1 : 0;
+    for (std::uint32_t k = 0; k < kScanLevels; ++k) n += prices[k] < p ? 1 : 0;
   } else {
-    for (std::uint32_t k = 0; k < size; ++k) n += prices[k] > p ? 1 : 0;
+    for (std::uint32_t k = 0; k < kScanLevels; ++k) n += prices[k] > p ? 1 : 0;
   }
   return n;
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2"))) std::size_t count_before_avx2(const std::int64_t* prices, std::uint32_t size,
-                                                               std::int64_t p, bool bid) noexcept {
+__attribute__((target("avx2"))) std::size_t count_before_avx2(const std::int64_t* prices, std::int64_t p,
+                                                               bool bid) noexcept {
+  // A compare sets a lane to -1 where the price comes before `p`: subtracting the masks counts
+  // four prices per instruction, and the fixed trip count unrolls into straight-line code.
   const __m256i price = _mm256_set1_epi64x(p);
-  const __m256i limit = _mm256_set1_epi64x(static_cast<long long>(size));
-  __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
-  const __m256i four = _mm256_set1_epi64x(4);
-  int n = 0;
-  for (std::uint32_t k = 0; k < size; k += 4) {  // the last group's lanes past `size` are masked off
-    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(prices + k));
-    const __m256i before = bid ? _mm256_cmpgt_epi64(price, v) : _mm256_cmpgt_epi64(v, price);
-    const __m256i in_block = _mm256_cmpgt_epi64(limit, lane);
-    const int mask = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_and_si256(before, in_block)));
-    n += __builtin_popcount(static_cast<unsigned>(mask));
-    lane = _mm256_add_epi64(lane, four);
+  __m256i count = _mm256_setzero_si256();
+  if (bid) {
+#pragma GCC unroll 16
+    for (std::uint32_t k = 0; k < kScanLevels; k += 4) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(prices + k));
+      count = _mm256_sub_epi64(count, _mm256_cmpgt_epi64(price, v));
+    }
+  } else {
+#pragma GCC unroll 16
+    for (std::uint32_t k = 0; k < kScanLevels; k += 4) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(prices + k));
+      count = _mm256_sub_epi64(count, _mm256_cmpgt_epi64(v, price));
+    }
   }
-  return static_cast<std::size_t>(n);
+  const __m128i pair = _mm_add_epi64(_mm256_castsi256_si128(count), _mm256_extracti128_si256(count, 1));
+  return static_cast<std::size_t>(_mm_cvtsi128_si64(pair) + _mm_extract_epi64(pair, 1));
 }
 
 namespace {
@@ -51,8 +56,8 @@ const bool kHasAvx2 = [] {
 
 bool cpu_has_avx2() noexcept { return kHasAvx2; }
 #else
-std::size_t count_before_avx2(const std::int64_t* prices, std::uint32_t size, std::int64_t p, bool bid) noexcept {
-  return count_before_scalar(prices, size, p, bid);
+std::size_t count_before_avx2(const std::int64_t* prices, std::int64_t p, bool bid) noexcept {
+  return count_before_scalar(prices, p, bid);
 }
 bool cpu_has_avx2() noexcept { return false; }
 #endif
@@ -61,9 +66,8 @@ bool cpu_has_avx2() noexcept { return false; }
 
 namespace {
 
-inline std::size_t count_before(const std::int64_t* prices, std::uint32_t size, std::int64_t p, bool bid) noexcept {
-  return detail::cpu_has_avx2() ? detail::count_before_avx2(prices, size, p, bid)
-                                 : detail::count_before_scalar(prices, size, p, bid);
+inline std::size_t count_before(const std::int64_t* prices, std::int64_t p, bool bid) noexcept {
+  return detail::cpu_has_avx2() ? detail::count_before_avx2(prices, p, bid) : detail::count_before_scalar(prices, p, bid);
 }
 
 // Branch-free lower bound: index of the first element for which `less(element)` is false.
@@ -101,14 +105,18 @@ void L2Book::Side::clear() noexcept {
 }
 
 std::uint32_t L2Book::Side::new_block() {
+  std::uint32_t id = 0;
   if (!free_.empty()) {
-    const std::uint32_t id = free_.back();
+    id = free_.back();
     free_.pop_back();
-    pool_[id].size = 0;
-    return id;
+  } else {
+    pool_.emplace_back();
+    id = static_cast<std::uint32_t>(pool_.size() - 1);
   }
-  pool_.emplace_back();
-  return static_cast<std::uint32_t>(pool_.size() - 1);
+  Block& block = pool_[id];
+  block.size = 0;
+  std::fill(block.prices, block.prices + kBlockLevels, sentinel());
+  return id;
 }
 
 void L2Book::Side::remove_block(std::size_t index) {
@@ -143,10 +151,10 @@ std::size_t L2Book::Side::find_block(Price price, std::size_t hint) const noexce
 }
 
 std::size_t L2Book::Side::level_index(const Block& block, Price price) const noexcept {
-  // Count the levels before `price`: a branch-free sequential scan of at most 64 prices beats a
-  // binary search here, whose dependent loads miss L1 for the deep (rarely touched) blocks.
-  static_assert(kBlockLevels % 4 == 0, "count_before reads whole groups of four prices");
-  return count_before(block.prices, block.size, price.raw(), bid_);
+  // Count the levels before `price`: a branch-free scan of all 64 slots (sentinels past the size)
+  // beats a binary search here, whose dependent loads miss L1 for the deep (rarely touched)
+  // blocks and whose branches mispredict.
+  return count_before(block.prices, price.raw(), bid_);
 }
 
 void L2Book::Side::set(Price price, Qty qty, std::size_t& block_hint) {
@@ -174,6 +182,7 @@ void L2Book::Side::set(Price price, Qty qty, std::size_t& block_hint) {
     std::copy(block->prices + pos + 1, block->prices + block->size, block->prices + pos);
     std::copy(block->qtys + pos + 1, block->qtys + block->size, block->qtys + pos);
     --block->size;
+    block->prices[block->size] = sentinel();
     --count_;
     if (block->size == 0) {
       remove_block(index);
@@ -192,6 +201,7 @@ void L2Book::Side::set(Price price, Qty qty, std::size_t& block_hint) {
     std::copy(block->qtys + half, block->qtys + kBlockLevels, upper.qtys);
     upper.size = kBlockLevels - half;
     block->size = half;
+    std::fill(block->prices + half, block->prices + kBlockLevels, sentinel());
     order_.insert(order_.begin() + static_cast<std::ptrdiff_t>(index + 1), id);
     first_.insert(first_.begin() + static_cast<std::ptrdiff_t>(index + 1), Price::from_raw(upper.prices[0]));
     if (pos > half) {

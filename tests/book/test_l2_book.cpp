@@ -146,29 +146,77 @@ TEST_CASE("large batches (merge path) and unordered batches match a std::map mod
   }
 }
 
+// Blocks emptied by erases go back to the side's pool and come out again for splits and reloads;
+// whatever they held before must never be found (their unused price slots are refilled).
+TEST_CASE("blocks reused after erases, splits and reloads hold only their own levels", "[book]") {
+  std::mt19937_64 rng(7);
+  L2Book book(512);
+  std::map<std::int64_t, std::int64_t> model;
+  for (int round = 0; round < 60; ++round) {
+    if (round % 20 == 0) {  // reload: every block back to the pool, then a fresh snapshot
+      std::vector<BookLevel> snapshot;
+      for (int i = 0; i < 300; ++i) snapshot.push_back(lvl(50000 - 3 * i - round, 1 + i));
+      book.load_snapshot(snapshot, {}, 1);
+      model.clear();
+      for (const auto& l : snapshot) model[l.price.raw()] = l.qty.raw();
+    }
+    // Erase a whole price band (empties blocks), then insert into another (splits them).
+    std::vector<BookLevel> batch;
+    const std::int64_t erase_from = 49000 + static_cast<std::int64_t>(rng() % 800);
+    for (std::int64_t p = erase_from + 300; p >= erase_from; --p) batch.push_back(lvl(p, 0));
+    const std::int64_t insert_from = 48000 + static_cast<std::int64_t>(rng() % 2000);
+    for (std::int64_t p = insert_from + 150; p >= insert_from; p -= 1 + static_cast<std::int64_t>(rng() % 3)) {
+      batch.push_back(lvl(p, 1 + static_cast<std::int64_t>(rng() % 9)));
+    }
+    book.apply_levels(BookSide::Bid, batch);
+    for (const auto& l : batch) {
+      if (l.qty.raw() > 0) {
+        model[l.price.raw()] = l.qty.raw();
+      } else {
+        model.erase(l.price.raw());
+      }
+    }
+    REQUIRE(book.bid_count() == model.size());
+    for (std::int64_t p = 47900; p <= 50100; ++p) {
+      const auto it = model.find(p);
+      REQUIRE(book.qty_at(BookSide::Bid, Price::from_raw(p)).raw() == (it == model.end() ? 0 : it->second));
+    }
+    REQUIRE(book.best_bid()->price.raw() == model.rbegin()->first);
+  }
+}
+
 // The book's inner loop has a scalar and an AVX2 version (picked by the CPU at start-up): both
-// must count the same on every block size, both sides, prices absent and present, and at the ends.
-TEST_CASE("level scan: the AVX2 count equals the scalar count on every block size", "[book]") {
+// must give the true count on every block size, both sides, prices absent and present, at the
+// ends, and with the slots past the size holding the side's sentinel.
+TEST_CASE("level scan: the scalar and AVX2 counts are exact on every block size", "[book]") {
   using tb::book::detail::count_before_avx2;
   using tb::book::detail::count_before_scalar;
-  if (!tb::book::detail::cpu_has_avx2()) {
-    WARN("no AVX2 on this CPU: the scalar version is the one in use, nothing to compare");
-    return;
-  }
-  std::int64_t block[64];
-  for (std::uint32_t size = 0; size <= 64; ++size) {
+  using tb::book::detail::kScanLevels;
+  const bool avx2 = tb::book::detail::cpu_has_avx2();
+  if (!avx2) WARN("no AVX2 on this CPU: only the scalar version (the one in use) is checked");
+  std::int64_t block[kScanLevels];
+  for (std::uint32_t size = 0; size <= kScanLevels; ++size) {
     for (const bool bid : {true, false}) {
-      // Sorted in the side's order, step 10; the slots past `size` hold junk the scan must ignore.
-      for (std::uint32_t k = 0; k < 64; ++k) {
-        block[k] = k < size ? (bid ? 1000 + 10 * static_cast<std::int64_t>(k) : 1000 - 10 * static_cast<std::int64_t>(k))
-                            : (k % 2 == 0 ? INT64_MIN : INT64_MAX);
+      // Sorted in the side's order, step 10, then the sentinel.
+      for (std::uint32_t k = 0; k < kScanLevels; ++k) {
+        const auto step = 10 * static_cast<std::int64_t>(k);
+        block[k] = k < size ? (bid ? 1000 + step : 1000 - step) : (bid ? INT64_MAX : INT64_MIN);
       }
       for (std::int64_t p = 1000 - 10 * 66; p <= 1000 + 10 * 66; p += 5) {
-        const std::size_t scalar = count_before_scalar(block, size, p, bid);
-        const std::size_t simd = count_before_avx2(block, size, p, bid);
-        if (scalar != simd) FAIL("size " << size << (bid ? " bid" : " ask") << " p " << p << ": scalar " << scalar << ", avx2 " << simd);
+        std::size_t expected = 0;
+        for (std::uint32_t k = 0; k < size; ++k) expected += (bid ? block[k] < p : block[k] > p) ? 1 : 0;
+        const std::size_t scalar = count_before_scalar(block, p, bid);
+        if (scalar != expected) FAIL("size " << size << (bid ? " bid" : " ask") << " p " << p << ": scalar " << scalar << ", expected " << expected);
+        if (!avx2) continue;
+        const std::size_t simd = count_before_avx2(block, p, bid);
+        if (simd != expected) FAIL("size " << size << (bid ? " bid" : " ask") << " p " << p << ": avx2 " << simd << ", expected " << expected);
+      }
+      for (const std::int64_t p : {INT64_MIN, INT64_MAX}) {  // prices at the sentinels' values
+        std::size_t expected = 0;
+        for (std::uint32_t k = 0; k < size; ++k) expected += (bid ? block[k] < p : block[k] > p) ? 1 : 0;
+        CHECK(count_before_scalar(block, p, bid) == expected);
+        if (avx2) CHECK(count_before_avx2(block, p, bid) == expected);
       }
     }
   }
-  CHECK(count_before_scalar(block, 0, 0, true) == 0);
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tradingbot/book/level.hpp"
+#include "tradingbot/book/level_scan.hpp"
 #include "tradingbot/core/fixed_point.hpp"
 
 namespace tb::book {
@@ -64,8 +65,9 @@ class L2Book {
   void set_update_id(std::uint64_t id) noexcept { update_id_ = id; }
 
  private:
-  static constexpr std::uint32_t kBlockLevels = 64;
-  // Prices and quantities apart: a lookup scans only the prices (8 sequential cache lines).
+  static constexpr std::uint32_t kBlockLevels = detail::kScanLevels;
+  // Prices and quantities apart: a lookup scans only the prices (8 sequential cache lines). The
+  // price slots past `size` hold the side's sentinel (level_scan.hpp), the quantities junk.
   struct Block {
     std::uint32_t size = 0;
     std::int64_t prices[kBlockLevels];
@@ -93,6 +95,8 @@ class L2Book {
     std::size_t top(std::span<BookLevel> out) const noexcept;
     [[nodiscard]] std::size_t size() const noexcept { return count_; }
     [[nodiscard]] bool before(Price a, Price b) const noexcept { return bid_ ? a < b : a > b; }
+    // What fills a block's unused price slots: a price no search ever counts as before another.
+    [[nodiscard]] std::int64_t sentinel() const noexcept { return bid_ ? INT64_MAX : INT64_MIN; }
 
    private:
     std::size_t block_index(Price price) const noexcept;  // index into order_ (order_ non-empty)

@@ -8,12 +8,15 @@
 
 namespace tb::book::detail {
 
-// prices[0..size) sorted ascending (bid side: counts prices < p) or descending (ask side: counts
-// prices > p). The AVX2 version reads whole groups of four: `prices` must be readable up to the
-// next multiple of four at or past `size` (a block's fixed array of 64 is).
-[[nodiscard]] std::size_t count_before_scalar(const std::int64_t* prices, std::uint32_t size, std::int64_t p,
-                                              bool bid) noexcept;
-[[nodiscard]] std::size_t count_before_avx2(const std::int64_t* prices, std::uint32_t size, std::int64_t p,
+// Every block holds this many price slots and a search reads them all: the slots past a block's
+// size hold a sentinel that never counts (INT64_MAX on the bid side, INT64_MIN on the ask side),
+// so the scan has a fixed length and no loop bound to mispredict.
+inline constexpr std::uint32_t kScanLevels = 64;
+
+// How many of prices[0..kScanLevels) come before `p`: prices < p on the bid side (ascending),
+// prices > p on the ask side (descending).
+[[nodiscard]] std::size_t count_before_scalar(const std::int64_t* prices, std::int64_t p, bool bid) noexcept;
+[[nodiscard]] std::size_t count_before_avx2(const std::int64_t* prices, std::int64_t p,
                                             bool bid) noexcept;  // only where cpu_has_avx2()
 [[nodiscard]] bool cpu_has_avx2() noexcept;
 
