@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 
@@ -383,4 +384,65 @@ TEST_CASE("credentials come from the environment and print redacted", "[exchange
   ::unsetenv(kEnvApiKey);
   ::unsetenv(kEnvApiSecret);
   ::unsetenv(kEnvEd25519KeyFile);
+}
+
+// order.place and order.cancel are written directly (WsApiRequestBuilder::write_known); the
+// general builder is the reference: the same frame and the same signed payload, byte for byte,
+// over every combination of optional fields, digits, ids and both key types.
+TEST_CASE("WS API order.place and order.cancel: the direct writer equals the general builder", "[exchange][signing]") {
+  std::mt19937_64 rng(2026);
+  RequestSigner hmac = hmac_signer();
+  RequestSigner ed = ed_signer();
+  WsApiRequestBuilder direct;
+  WsApiRequestBuilder general;
+  const OrderType types[] = {OrderType::Limit, OrderType::Market, OrderType::LimitMaker, OrderType::StopLoss,
+                             OrderType::StopLossLimit, OrderType::TakeProfit, OrderType::TakeProfitLimit};
+  const TimeInForce tifs[] = {TimeInForce::None, TimeInForce::Gtc, TimeInForce::Ioc, TimeInForce::Fok};
+  const char* const client_ids[] = {"", "tb-1700000000000-000042", "x", "tb:a/b_c-d.e", "quote\"in", "ctl\x01"};
+  const char* const request_ids[] = {"4885f793-e5ad-4c3b-8f6c-55d891472b71", "7", "odd\"id"};
+  int direct_frames = 0;
+  for (int round = 0; round < 4000; ++round) {
+    const bool use_ed = rng() % 4 == 0;
+    RequestSigner& signer = use_ed ? ed : hmac;
+    const std::string_view key = use_ed ? kEdApiKey : kApiKey;
+    const std::string_view request_id = request_ids[rng() % 3];
+    const RequestTiming timing{1'645'423'376'532 + static_cast<std::int64_t>(rng() % 100000),
+                               rng() % 3 == 0 ? 0 : static_cast<std::int64_t>(1 + rng() % 60000)};
+    const auto fixed = [&] { return static_cast<std::int64_t>(rng() % 4 == 0 ? 0 : rng() % 10'000'000'000'000ULL); };
+    NewOrder o;
+    o.symbol = *tb::Symbol::parse(rng() % 2 == 0 ? "BTCUSDT" : "1000SATSFDUSD");
+    o.side = rng() % 2 == 0 ? tb::Side::Buy : tb::Side::Sell;
+    o.type = types[rng() % std::size(types)];
+    o.time_in_force = tifs[rng() % std::size(tifs)];
+    o.quantity = tb::Qty::from_raw(fixed());
+    o.quote_order_qty = tb::Money::from_raw(rng() % 5 == 0 ? fixed() : 0);
+    o.price = tb::Price::from_raw(fixed());
+    o.stop_price = tb::Price::from_raw(rng() % 3 == 0 ? fixed() : 0);
+    REQUIRE(o.client_order_id.assign(client_ids[rng() % std::size(client_ids)]));
+    o.set_response_type = rng() % 2 == 0;
+    o.response_type = static_cast<OrderResponseType>(rng() % 3);
+    o.price_digits = static_cast<int>(rng() % 9);
+    o.qty_digits = static_cast<int>(rng() % 9);
+    const BuildStatus a = build_order_place(direct, request_id, o, signer, key, timing);
+    const BuildStatus b = detail::build_order_place_general(general, request_id, o, signer, key, timing);
+    REQUIRE(a == b);
+    if (a == BuildStatus::Ok) {
+      REQUIRE(direct.json() == general.json());
+      REQUIRE(direct.signed_payload() == general.signed_payload());
+      direct_frames += 1;
+    }
+
+    OrderRef ref;
+    ref.symbol = o.symbol;
+    ref.order_id = rng() % 2 == 0 ? -1 : static_cast<std::int64_t>(rng() % 100'000'000'000ULL);
+    REQUIRE(ref.orig_client_order_id.assign(client_ids[rng() % std::size(client_ids)]));
+    const BuildStatus c = build_order_cancel(direct, request_id, ref, signer, key, timing);
+    const BuildStatus d = detail::build_order_cancel_general(general, request_id, ref, signer, key, timing);
+    REQUIRE(c == d);
+    if (c == BuildStatus::Ok) {
+      REQUIRE(direct.json() == general.json());
+      REQUIRE(direct.signed_payload() == general.signed_payload());
+    }
+  }
+  CHECK(direct_frames > 1000);  // most random orders are complete enough to build
 }

@@ -1,7 +1,9 @@
 #include "tradingbot/exchange/binance/ws_api_request.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <charconv>
+#include <cstring>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -236,6 +238,103 @@ void WsApiRequestBuilder::finish_unsigned() { close_json({}); }
 
 namespace {
 
+// Writes into a buffer sized up front (the caller's bound covers every byte), so no append
+// checks capacity. Short texts (parameter names, most values) are copied with two overlapping
+// fixed-size moves instead of a call to memcpy.
+class FrameWriter {
+ public:
+  explicit FrameWriter(char* at) noexcept : at_(at) {}
+  template <std::size_t N>
+  void put(const char (&literal)[N]) noexcept {
+    std::memcpy(at_, literal, N - 1);
+    at_ += N - 1;
+  }
+  void put(char c) noexcept { *at_++ = c; }
+  void put(std::string_view text) noexcept {
+    const char* from = text.data();
+    const std::size_t n = text.size();
+    if (n >= 8 && n <= 16) {
+      std::memcpy(at_, from, 8);
+      std::memcpy(at_ + n - 8, from + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+      std::memcpy(at_, from, 4);
+      std::memcpy(at_ + n - 4, from + n - 4, 4);
+    } else if (n > 16) {
+      std::memcpy(at_, from, n);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) at_[i] = from[i];
+    }
+    at_ += n;
+  }
+  [[nodiscard]] char* at() const noexcept { return at_; }
+
+ private:
+  char* at_;
+};
+
+}  // namespace
+
+BuildStatus WsApiRequestBuilder::write_known(std::string_view id, std::string_view method,
+                                             std::span<const KnownParam> in_json_order,
+                                             std::span<const KnownParam> in_name_order, RequestSigner& signer) {
+  assert(in_json_order.size() == in_name_order.size() && !in_json_order.empty());
+  assert(std::is_sorted(in_name_order.begin(), in_name_order.end(),
+                        [](const KnownParam& a, const KnownParam& b) { return a.name < b.name; }));
+  assert(!needs_json_escape(id));
+  reset_params();
+  // {"id":"<id>","method":"<method>","params":{"<name>":"<value>",...,"signature":"<sig>"}}
+  std::size_t json_bound = 48 + id.size() + method.size() + SignatureText::kCapacity;
+  std::size_t payload_bound = 0;
+  for (const KnownParam& p : in_json_order) {
+    assert(!needs_json_escape(p.value));
+    json_bound += p.name.size() + p.value.size() + 6;
+    payload_bound += p.name.size() + p.value.size() + 2;
+  }
+  json_.resize(json_bound);  // within the reserved capacity for any real order
+  payload_.resize(payload_bound);
+
+  FrameWriter json(json_.data());
+  json.put("{\"id\":\"");
+  json.put(id);
+  json.put("\",\"method\":\"");
+  json.put(method);
+  json.put("\",\"params\":{");
+  bool first = true;
+  for (const KnownParam& p : in_json_order) {
+    if (!first) json.put(',');
+    first = false;
+    json.put('"');
+    json.put(p.name);
+    json.put("\":");
+    if (p.quoted) json.put('"');
+    json.put(p.value);
+    if (p.quoted) json.put('"');
+  }
+  FrameWriter payload(payload_.data());
+  first = true;
+  for (const KnownParam& p : in_name_order) {
+    if (!first) payload.put('&');
+    first = false;
+    payload.put(p.name);
+    payload.put('=');
+    payload.put(p.value);
+  }
+  payload_.resize(static_cast<std::size_t>(payload.at() - payload_.data()));
+
+  SignatureText sig;
+  if (!signer.sign(payload_, sig)) {
+    json_.clear();
+    return BuildStatus::SignFailed;
+  }
+  json.put(",\"signature\":\"");
+  json.put(sig.view());  // hex or base64: nothing to escape
+  json.put("\"}}");
+  json_.resize(static_cast<std::size_t>(json.at() - json_.data()));
+  return BuildStatus::Ok;
+}
+
+namespace {
+
 BuildStatus ref_request(WsApiRequestBuilder& b, std::string_view id, std::string_view method, const OrderRef& ref,
                         RequestSigner& signer, std::string_view api_key, RequestTiming timing) {
   if (!is_complete(ref)) return BuildStatus::MissingField;
@@ -246,17 +345,153 @@ BuildStatus ref_request(WsApiRequestBuilder& b, std::string_view id, std::string
 
 }  // namespace
 
-BuildStatus build_order_place(WsApiRequestBuilder& b, std::string_view id, const NewOrder& order,
-                              RequestSigner& signer, std::string_view api_key, RequestTiming timing) {
+namespace detail {
+
+BuildStatus build_order_place_general(WsApiRequestBuilder& b, std::string_view id, const NewOrder& order,
+                                      RequestSigner& signer, std::string_view api_key, RequestTiming timing) {
   if (!has_required_fields(order)) return BuildStatus::MissingField;
   b.begin(id, "order.place");
   add_new_order_fields(b, order);
   return b.sign(signer, api_key, timing);
 }
 
+BuildStatus build_order_cancel_general(WsApiRequestBuilder& b, std::string_view id, const OrderRef& ref,
+                                       RequestSigner& signer, std::string_view api_key, RequestTiming timing) {
+  return ref_request(b, id, "order.cancel", ref, signer, api_key, timing);
+}
+
+}  // namespace detail
+
+namespace {
+
+using KnownParam = WsApiRequestBuilder::KnownParam;
+
+// A fixed-point value printed into `buf` with `digits` decimals.
+std::string_view fixed_text(std::int64_t raw, int digits, char (&buf)[kMaxFixedChars]) noexcept {
+  return {buf, format_fixed(raw, digits, buf)};
+}
+
+std::string_view integer_text(std::int64_t value, char (&buf)[24]) noexcept {
+  const auto res = std::to_chars(buf, buf + sizeof buf, value);
+  return {buf, static_cast<std::size_t>(res.ptr - buf)};
+}
+
+// The parameters the signature adds, in their places in both orders (names sorted: apiKey first,
+// recvWindow after "q...", timestamp after "timeInForce").
+struct SignatureParams {
+  char recv_window_buf[24];
+  char timestamp_buf[24];
+  KnownParam api_key, recv_window, timestamp;
+  bool has_recv_window;
+  SignatureParams(std::string_view key, RequestTiming timing) noexcept
+      : api_key{"apiKey", key, true},
+        recv_window{"recvWindow", integer_text(timing.recv_window_ms, recv_window_buf), false},
+        timestamp{"timestamp", integer_text(timing.timestamp_ms, timestamp_buf), false},
+        has_recv_window(timing.recv_window_ms > 0) {}
+};
+
+}  // namespace
+
+// The same parameters as add_new_order_fields + sign() (the general path), written directly.
+BuildStatus build_order_place(WsApiRequestBuilder& b, std::string_view id, const NewOrder& order,
+                              RequestSigner& signer, std::string_view api_key, RequestTiming timing) {
+  if (!has_required_fields(order)) return BuildStatus::MissingField;
+  if (needs_json_escape(id) || needs_json_escape(order.client_order_id.view()) || needs_json_escape(api_key)) {
+    return detail::build_order_place_general(b, id, order, signer, api_key, timing);
+  }
+  char quantity_buf[kMaxFixedChars];
+  char quote_buf[kMaxFixedChars];
+  char price_buf[kMaxFixedChars];
+  char stop_buf[kMaxFixedChars];
+  const SignatureParams sig(api_key, timing);
+  const KnownParam symbol{"symbol", order.symbol.view()};
+  const KnownParam side{"side", to_string(order.side)};
+  const KnownParam type{"type", to_string(order.type)};
+  const KnownParam tif{"timeInForce", to_string(order.time_in_force)};
+  const KnownParam quantity{"quantity", fixed_text(order.quantity.raw(), order.qty_digits, quantity_buf)};
+  const KnownParam quote{"quoteOrderQty", fixed_text(order.quote_order_qty.raw(), order.price_digits, quote_buf)};
+  const KnownParam price{"price", fixed_text(order.price.raw(), order.price_digits, price_buf)};
+  const KnownParam stop{"stopPrice", fixed_text(order.stop_price.raw(), order.price_digits, stop_buf)};
+  const KnownParam client_id{"newClientOrderId", order.client_order_id.view()};
+  const KnownParam response{"newOrderRespType", to_string(order.response_type)};
+  const bool has_tif = order.time_in_force != TimeInForce::None;
+  const bool has_quantity = order.quantity.is_positive();
+  const bool has_quote = order.quote_order_qty.is_positive();
+  const bool has_price = order.price.is_positive();
+  const bool has_stop = order.stop_price.is_positive();
+  const bool has_client_id = !order.client_order_id.empty();
+  const bool has_response = order.set_response_type;
+
+  std::array<KnownParam, 13> in_json_order;
+  std::size_t n = 0;
+  const auto json_add = [&](bool present, const KnownParam& p) {
+    if (present) in_json_order[n++] = p;
+  };
+  json_add(true, symbol);
+  json_add(true, side);
+  json_add(true, type);
+  json_add(has_tif, tif);
+  json_add(has_quantity, quantity);
+  json_add(has_quote, quote);
+  json_add(has_price, price);
+  json_add(has_stop, stop);
+  json_add(has_client_id, client_id);
+  json_add(has_response, response);
+  json_add(sig.has_recv_window, sig.recv_window);
+  json_add(true, sig.timestamp);
+  json_add(true, sig.api_key);
+
+  std::array<KnownParam, 13> in_name_order;
+  std::size_t m = 0;
+  const auto name_add = [&](bool present, const KnownParam& p) {
+    if (present) in_name_order[m++] = p;
+  };
+  name_add(true, sig.api_key);
+  name_add(has_client_id, client_id);
+  name_add(has_response, response);
+  name_add(has_price, price);
+  name_add(has_quantity, quantity);
+  name_add(has_quote, quote);
+  name_add(sig.has_recv_window, sig.recv_window);
+  name_add(true, side);
+  name_add(has_stop, stop);
+  name_add(true, symbol);
+  name_add(has_tif, tif);
+  name_add(true, sig.timestamp);
+  name_add(true, type);
+  return b.write_known(id, "order.place", std::span(in_json_order.data(), n), std::span(in_name_order.data(), m),
+                       signer);
+}
+
+// The same parameters as add_order_ref_fields + sign() (the general path), written directly.
 BuildStatus build_order_cancel(WsApiRequestBuilder& b, std::string_view id, const OrderRef& ref,
                                RequestSigner& signer, std::string_view api_key, RequestTiming timing) {
-  return ref_request(b, id, "order.cancel", ref, signer, api_key, timing);
+  if (!is_complete(ref)) return BuildStatus::MissingField;
+  if (needs_json_escape(id) || needs_json_escape(ref.orig_client_order_id.view()) || needs_json_escape(api_key)) {
+    return detail::build_order_cancel_general(b, id, ref, signer, api_key, timing);
+  }
+  char order_id_buf[24];
+  const SignatureParams sig(api_key, timing);
+  const KnownParam symbol{"symbol", ref.symbol.view()};
+  const bool by_id = ref.order_id >= 0;
+  const KnownParam order{by_id ? KnownParam{"orderId", integer_text(ref.order_id, order_id_buf), false}
+                               : KnownParam{"origClientOrderId", ref.orig_client_order_id.view()}};
+  std::array<KnownParam, 5> in_json_order;
+  std::array<KnownParam, 5> in_name_order;
+  std::size_t n = 0;
+  in_json_order[n++] = symbol;
+  in_json_order[n++] = order;
+  if (sig.has_recv_window) in_json_order[n++] = sig.recv_window;
+  in_json_order[n++] = sig.timestamp;
+  in_json_order[n++] = sig.api_key;
+  std::size_t m = 0;
+  in_name_order[m++] = sig.api_key;
+  in_name_order[m++] = order;  // orderId / origClientOrderId: after apiKey, before recvWindow
+  if (sig.has_recv_window) in_name_order[m++] = sig.recv_window;
+  in_name_order[m++] = symbol;
+  in_name_order[m++] = sig.timestamp;
+  return b.write_known(id, "order.cancel", std::span(in_json_order.data(), n), std::span(in_name_order.data(), m),
+                       signer);
 }
 
 BuildStatus build_order_status(WsApiRequestBuilder& b, std::string_view id, const OrderRef& ref,
