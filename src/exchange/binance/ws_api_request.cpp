@@ -399,21 +399,6 @@ BuildStatus build_order_place(WsApiRequestBuilder& b, std::string_view id, const
   if (needs_json_escape(id) || needs_json_escape(order.client_order_id.view()) || needs_json_escape(api_key)) {
     return detail::build_order_place_general(b, id, order, signer, api_key, timing);
   }
-  char quantity_buf[kMaxFixedChars];
-  char quote_buf[kMaxFixedChars];
-  char price_buf[kMaxFixedChars];
-  char stop_buf[kMaxFixedChars];
-  const SignatureParams sig(api_key, timing);
-  const KnownParam symbol{"symbol", order.symbol.view()};
-  const KnownParam side{"side", to_string(order.side)};
-  const KnownParam type{"type", to_string(order.type)};
-  const KnownParam tif{"timeInForce", to_string(order.time_in_force)};
-  const KnownParam quantity{"quantity", fixed_text(order.quantity.raw(), order.qty_digits, quantity_buf)};
-  const KnownParam quote{"quoteOrderQty", fixed_text(order.quote_order_qty.raw(), order.price_digits, quote_buf)};
-  const KnownParam price{"price", fixed_text(order.price.raw(), order.price_digits, price_buf)};
-  const KnownParam stop{"stopPrice", fixed_text(order.stop_price.raw(), order.price_digits, stop_buf)};
-  const KnownParam client_id{"newClientOrderId", order.client_order_id.view()};
-  const KnownParam response{"newOrderRespType", to_string(order.response_type)};
   const bool has_tif = order.time_in_force != TimeInForce::None;
   const bool has_quantity = order.quantity.is_positive();
   const bool has_quote = order.quote_order_qty.is_positive();
@@ -421,6 +406,26 @@ BuildStatus build_order_place(WsApiRequestBuilder& b, std::string_view id, const
   const bool has_stop = order.stop_price.is_positive();
   const bool has_client_id = !order.client_order_id.empty();
   const bool has_response = order.set_response_type;
+  char quantity_buf[kMaxFixedChars];
+  char quote_buf[kMaxFixedChars];
+  char price_buf[kMaxFixedChars];
+  char stop_buf[kMaxFixedChars];
+  // Only the values sent are printed (a limit order has no quoteOrderQty or stopPrice).
+  const auto fixed_if = [](bool present, std::int64_t raw, int digits, char(&buf)[kMaxFixedChars]) {
+    return present ? fixed_text(raw, digits, buf) : std::string_view{};
+  };
+  const SignatureParams sig(api_key, timing);
+  const KnownParam symbol{"symbol", order.symbol.view()};
+  const KnownParam side{"side", to_string(order.side)};
+  const KnownParam type{"type", to_string(order.type)};
+  const KnownParam tif{"timeInForce", to_string(order.time_in_force)};
+  const KnownParam quantity{"quantity", fixed_if(has_quantity, order.quantity.raw(), order.qty_digits, quantity_buf)};
+  const KnownParam quote{"quoteOrderQty",
+                         fixed_if(has_quote, order.quote_order_qty.raw(), order.price_digits, quote_buf)};
+  const KnownParam price{"price", fixed_if(has_price, order.price.raw(), order.price_digits, price_buf)};
+  const KnownParam stop{"stopPrice", fixed_if(has_stop, order.stop_price.raw(), order.price_digits, stop_buf)};
+  const KnownParam client_id{"newClientOrderId", order.client_order_id.view()};
+  const KnownParam response{"newOrderRespType", to_string(order.response_type)};
 
   std::array<KnownParam, 13> in_json_order;
   std::size_t n = 0;
