@@ -1,6 +1,7 @@
 #include "tradingbot/core/fixed_point.hpp"
 
 #include <array>
+#include <charconv>
 #include <limits>
 
 namespace tb {
@@ -56,45 +57,40 @@ bool parse_fixed(std::string_view text, std::int64_t& raw) noexcept {
 }
 
 std::size_t format_fixed(std::int64_t raw, int digits, char* out) noexcept {
-  // Work on the magnitude as unsigned so INT64_MIN prints correctly.
+  // Work on the magnitude as unsigned so INT64_MIN prints correctly. Every order's price and
+  // quantity go through here: the whole part by std::to_chars (two digits per step), the
+  // fraction written once in place, no reversal.
+  static constexpr std::array<std::uint64_t, 9> kPow10 = {1, 10, 100, 1'000, 10'000, 100'000, 1'000'000,
+                                                          10'000'000, 100'000'000};
   const bool negative = raw < 0;
   const std::uint64_t magnitude =
       negative ? std::uint64_t{0} - static_cast<std::uint64_t>(raw) : static_cast<std::uint64_t>(raw);
-  std::uint64_t whole = magnitude / static_cast<std::uint64_t>(kFixedScale);
+  const std::uint64_t whole = magnitude / static_cast<std::uint64_t>(kFixedScale);
   std::uint64_t frac = magnitude % static_cast<std::uint64_t>(kFixedScale);
 
   int frac_len = kFixedDecimals;
-  if (digits < 0) {
+  if (digits < 0) {  // shortest: drop trailing zeros
     while (frac_len > 0 && frac % 10 == 0) {
       frac /= 10;
       --frac_len;
     }
-  } else {
-    if (digits > kFixedDecimals) digits = kFixedDecimals;
-    for (; frac_len > digits; --frac_len) frac /= 10;
+  } else {  // exactly `digits` decimals, the finer ones cut off
+    frac_len = digits < kFixedDecimals ? digits : kFixedDecimals;
+    frac /= kPow10[static_cast<std::size_t>(kFixedDecimals - frac_len)];
   }
-
-  char digits_buf[kMaxFixedChars];
-  std::size_t len = 0;
-  // Fraction digits, least significant first.
-  for (int k = 0; k < frac_len; ++k) {
-    digits_buf[len++] = static_cast<char>('0' + frac % 10);
-    frac /= 10;
-  }
-  if (frac_len > 0) digits_buf[len++] = '.';
-  do {
-    digits_buf[len++] = static_cast<char>('0' + whole % 10);
-    whole /= 10;
-  } while (whole != 0);
+  char* p = out;
   // "-0.00" would be a lie when the printed digits are all zero; print "0.00".
-  bool all_zero = true;
-  for (std::size_t k = 0; k < len; ++k) {
-    if (digits_buf[k] != '0' && digits_buf[k] != '.') all_zero = false;
+  if (negative && (whole != 0 || frac != 0)) *p++ = '-';
+  p = std::to_chars(p, p + 20, whole).ptr;
+  if (frac_len > 0) {
+    *p++ = '.';
+    for (int k = frac_len - 1; k >= 0; --k) {
+      p[k] = static_cast<char>('0' + frac % 10);
+      frac /= 10;
+    }
+    p += frac_len;
   }
-  std::size_t pos = 0;
-  if (negative && !all_zero) out[pos++] = '-';
-  while (len > 0) out[pos++] = digits_buf[--len];
-  return pos;
+  return static_cast<std::size_t>(p - out);
 }
 
 std::string fixed_to_string(std::int64_t raw, int digits) {

@@ -1,6 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <limits>
+#include <random>
+#include <string>
+#include <vector>
 
 #include "tradingbot/core/fixed_point.hpp"
 
@@ -54,6 +59,42 @@ TEST_CASE("formatting is exact, never exponent, shortest by default", "[core][fi
   CHECK(tb::fixed_to_string(1'230'000, 0) == "0");
   CHECK(tb::fixed_to_string(-1, 2) == "0.00");
   CHECK(tb::fixed_to_string(150'000'000, 0) == "1");
+}
+
+namespace {
+// The digit-by-digit way, kept as the reference for the formatter every order goes through.
+std::string reference_format(std::int64_t raw, int digits) {
+  const bool negative = raw < 0;
+  const std::uint64_t magnitude = negative ? std::uint64_t{0} - static_cast<std::uint64_t>(raw) : static_cast<std::uint64_t>(raw);
+  std::string whole = std::to_string(magnitude / 100'000'000);
+  std::string frac = std::to_string(magnitude % 100'000'000);
+  frac.insert(0, 8 - frac.size(), '0');
+  if (digits < 0) {
+    while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  } else {
+    frac.resize(static_cast<std::size_t>(std::min(digits, 8)));
+  }
+  const bool zero = whole == "0" && frac.find_first_not_of('0') == std::string::npos;
+  return (negative && !zero ? "-" : "") + whole + (frac.empty() ? "" : "." + frac);
+}
+}  // namespace
+
+TEST_CASE("formatting equals the digit-by-digit reference for every digits setting", "[core][fixed]") {
+  std::mt19937_64 rng(11);
+  std::vector<std::int64_t> values = {0, 1, -1, 9, 10, 99'999'999, 100'000'000, -100'000'000, 123'456'789,
+                                      std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()};
+  for (int i = 0; i < 20'000; ++i) {
+    const auto r = static_cast<std::int64_t>(rng());
+    values.push_back(i % 3 == 0 ? r : r % 10'000'000'000'000);  // full range and order-sized
+  }
+  for (const std::int64_t raw : values) {
+    for (int digits = -1; digits <= 10; ++digits) {
+      const std::string expected = reference_format(raw, digits);
+      if (tb::fixed_to_string(raw, digits) != expected) {
+        FAIL(raw << " with " << digits << " digits: " << tb::fixed_to_string(raw, digits) << ", expected " << expected);
+      }
+    }
+  }
 }
 
 TEST_CASE("parse and format round-trip every value shape", "[core][fixed]") {
