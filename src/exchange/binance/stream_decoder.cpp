@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 namespace tb::binance {
@@ -400,50 +401,121 @@ struct StreamDecoder::Impl {
     return true;
   }
 
-  // A depthUpdate exactly as Binance sends it, decoded without simdjson: compact JSON, the
-  // combined-stream envelope or none, keys in Binance's order (e E s U u b a). Depth diffs are
-  // the messages whose cost grows with their size, and simdjson's stage 1 would index every
-  // bracket, quote and comma of their level arrays before scan_levels reads them again. Every
-  // byte is held to that exact grammar, which accepts only valid JSON. Anything else (whitespace,
-  // another key order, an escape, a number that is not a plain integer, too many levels, a
-  // stream that names another kind, trailing bytes) returns false before `out` is touched, and
-  // the frame goes through simdjson, which gives the same answer or the error.
-  bool decode_depth_update(const char* p, const char* const end, std::string_view raw_stream, DecodedMessage& out) {
+  // Binance's hot market events exactly as the exchange sends them (depthUpdate, bookTicker,
+  // trade, aggTrade: compact JSON, the combined-stream envelope or none, keys in Binance's order),
+  // decoded in one pass without simdjson. They are nearly every message of a live feed, and
+  // simdjson would index each frame (for depth diffs every bracket, quote and comma of the level
+  // arrays) before the fields are read. Every byte is held to that exact grammar, which accepts
+  // only valid JSON. Anything else (whitespace, another key order or key set, an escape, a number
+  // that is not a plain integer, too many levels, a stream that names another kind, trailing
+  // bytes) returns false before `out` is touched, and the frame goes through simdjson, which gives
+  // the same answer or the error.
+  bool decode_exact(const char* p, const char* const end, std::string_view raw_stream, DecodedMessage& out) {
     std::string_view stream = raw_stream;
     const bool enveloped = literal(p, end, "{\"stream\":\"");
     if (enveloped && (!quoted(p, end, stream) || !literal(p, end, ",\"data\":"))) return false;
-    const char* const event = p + 6;  // "depthUpdate" inside {"e":"depthUpdate"
-    if (!literal(p, end, "{\"e\":\"depthUpdate\",\"E\":")) return false;
-    std::uint64_t event_time = 0;
-    std::uint64_t first_id = 0;
-    std::uint64_t final_id = 0;
-    std::string_view symbol_text;
-    Symbol symbol;
-    if (enveloped && !plain_text(stream)) return false;
-    if (!plain_uint(p, end, event_time) || event_time > static_cast<std::uint64_t>(INT64_MAX)) return false;
-    if (!literal(p, end, ",\"s\":\"") || !quoted(p, end, symbol_text) || !plain_text(symbol_text) ||
-        !symbol_of(symbol_text, symbol)) {
+    ExactFields& x = exact;
+    const char* const event = p + 6;  // the event type inside {"e":"...
+    MessageKind kind = MessageKind::None;
+    std::size_t event_size = 0;
+    // Each field: its key (with the comma before it) and value, exactly.
+    const auto symbol = [&] {
+      std::string_view text;
+      return literal(p, end, ",\"s\":\"") && quoted(p, end, text) && plain_text(text) && symbol_of(text, x.symbol);
+    };
+    const auto integer = [&](const auto& key, std::int64_t& value) {  // get_int64's range, never a sign
+      std::uint64_t v = 0;
+      if (!literal(p, end, key) || !plain_uint(p, end, v) || v > static_cast<std::uint64_t>(INT64_MAX)) return false;
+      value = static_cast<std::int64_t>(v);
+      return true;
+    };
+    const auto update_id = [&](const auto& key, std::uint64_t& value) {
+      return literal(p, end, key) && plain_uint(p, end, value);
+    };
+    const auto decimal = [&](const auto& key, auto& value) {
+      std::int64_t raw = 0;
+      if (!literal(p, end, key) || !scan_decimal_string(p, end, raw)) return false;
+      value = std::remove_reference_t<decltype(value)>::from_raw(raw);
+      return true;
+    };
+    const auto boolean = [&](const auto& key, bool& value) {
+      if (!literal(p, end, key)) return false;
+      value = literal(p, end, "true");
+      return value || literal(p, end, "false");
+    };
+    bool ignored = false;  // "M": documented as "ignore"
+    if (literal(p, end, "{\"e\":\"depthUpdate\"")) {
+      kind = MessageKind::DepthDiff;
+      event_size = 11;
+      market::DepthDiff& d = x.depth;
+      if (!integer(",\"E\":", d.event_time_ms) || !symbol() || !update_id(",\"U\":", d.first_update_id) ||
+          !update_id(",\"u\":", d.final_update_id) || d.first_update_id > d.final_update_id) {
+        return false;
+      }
+      if (!literal(p, end, ",\"b\":") || scan_levels(p, end, bids) != LevelScan::Ok) return false;
+      if (!literal(p, end, ",\"a\":") || scan_levels(p, end, asks) != LevelScan::Ok) return false;
+      d.bids = market::LevelSpan(bids);
+      d.asks = market::LevelSpan(asks);
+    } else if (literal(p, end, "{\"u\":")) {
+      kind = MessageKind::BookTicker;
+      market::BookTicker& t = x.ticker;
+      if (!plain_uint(p, end, t.update_id) || !symbol() || !decimal(",\"b\":", t.bid_price) ||
+          !decimal(",\"B\":", t.bid_qty) || !decimal(",\"a\":", t.ask_price) || !decimal(",\"A\":", t.ask_qty)) {
+        return false;
+      }
+    } else if (literal(p, end, "{\"e\":\"trade\"")) {
+      kind = MessageKind::Trade;
+      event_size = 5;
+      market::Trade& t = x.trade;
+      if (!integer(",\"E\":", t.event_time_ms) || !symbol() || !integer(",\"t\":", t.trade_id) ||
+          !decimal(",\"p\":", t.price) || !decimal(",\"q\":", t.qty) || !integer(",\"T\":", t.trade_time_ms) ||
+          !boolean(",\"m\":", t.buyer_is_maker) || !boolean(",\"M\":", ignored)) {
+        return false;
+      }
+    } else if (literal(p, end, "{\"e\":\"aggTrade\"")) {
+      kind = MessageKind::AggTrade;
+      event_size = 8;
+      market::AggTrade& t = x.agg_trade;
+      if (!integer(",\"E\":", t.event_time_ms) || !symbol() || !integer(",\"a\":", t.agg_trade_id) ||
+          !decimal(",\"p\":", t.price) || !decimal(",\"q\":", t.qty) || !integer(",\"f\":", t.first_trade_id) ||
+          !integer(",\"l\":", t.last_trade_id) || !integer(",\"T\":", t.trade_time_ms) ||
+          !boolean(",\"m\":", t.buyer_is_maker) || !boolean(",\"M\":", ignored)) {
+        return false;
+      }
+    } else {
       return false;
     }
-    if (!literal(p, end, ",\"U\":") || !plain_uint(p, end, first_id)) return false;
-    if (!literal(p, end, ",\"u\":") || !plain_uint(p, end, final_id) || first_id > final_id) return false;
-    if (!literal(p, end, ",\"b\":") || scan_levels(p, end, bids) != LevelScan::Ok) return false;
-    if (!literal(p, end, ",\"a\":") || scan_levels(p, end, asks) != LevelScan::Ok) return false;
     if (!literal(p, end, "}") || (enveloped && !literal(p, end, "}")) || p != end) return false;
+    if (enveloped && !plain_text(stream)) return false;
     // The stream must agree with the payload, as build() requires.
     if (!stream.empty()) {
       const MessageKind by_stream = enveloped ? stream_of(stream).kind : parse_stream_name(stream).kind;
-      if (by_stream != MessageKind::DepthDiff && by_stream != MessageKind::None &&
-          by_stream != MessageKind::Unsupported) {
-        return false;
-      }
+      const bool agrees = by_stream == kind || by_stream == MessageKind::None ||
+                          (kind != MessageKind::BookTicker && by_stream == MessageKind::Unsupported);
+      if (!agrees) return false;
     }
     out.stream = stream;
-    out.event_type = std::string_view(event, 11);
-    out.symbol = symbol;
-    out.depth_diff = market::DepthDiff{symbol, static_cast<std::int64_t>(event_time), first_id, final_id,
-                                       market::LevelSpan(bids), market::LevelSpan(asks)};
-    out.kind = MessageKind::DepthDiff;
+    out.event_type = std::string_view(event, event_size);
+    out.symbol = x.symbol;
+    switch (kind) {
+      case MessageKind::DepthDiff:
+        out.depth_diff = x.depth;
+        out.depth_diff.symbol = x.symbol;
+        break;
+      case MessageKind::BookTicker:
+        out.book_ticker = x.ticker;
+        out.book_ticker.symbol = x.symbol;
+        break;
+      case MessageKind::Trade:
+        out.trade = x.trade;
+        out.trade.symbol = x.symbol;
+        break;
+      default:
+        out.agg_trade = x.agg_trade;
+        out.agg_trade.symbol = x.symbol;
+        break;
+    }
+    out.kind = kind;
     return true;
   }
 
@@ -684,6 +756,14 @@ struct StreamDecoder::Impl {
   std::vector<Level> bids;
   std::vector<Level> asks;
   Fields fields;
+  // decode_exact's results until the whole frame has proven to be in the exact form.
+  struct ExactFields {
+    Symbol symbol;
+    market::DepthDiff depth;
+    market::BookTicker ticker;
+    market::Trade trade;
+    market::AggTrade agg_trade;
+  } exact;
   std::uint32_t kline_have = 0;
   char last_symbol_text[Symbol::kMaxLength] = {};
   std::size_t last_symbol_len = static_cast<std::size_t>(-1);
@@ -709,8 +789,7 @@ DecodeStatus StreamDecoder::Impl::decode(const char* data, std::size_t len, std:
   if (len > options.max_frame_bytes) return DecodeStatus::Oversized;
   if (capacity < len + simdjson::SIMDJSON_PADDING) return DecodeStatus::Malformed;  // caller broke the contract
 
-  if (options.depth_update_fast_path && rest_symbol == nullptr &&
-      decode_depth_update(data, data + len, raw_stream, out)) {
+  if (options.exact_form_fast_path && rest_symbol == nullptr && decode_exact(data, data + len, raw_stream, out)) {
     return DecodeStatus::Ok;
   }
 

@@ -106,9 +106,9 @@ class StreamDecoder {
     std::size_t max_levels_per_side = 20'000;   // more is treated as oversized
     std::size_t reserve_levels_per_side = 8192;
     std::size_t reserve_frame_bytes = 1u << 20;
-    // depthUpdate frames in Binance's exact compact form skip simdjson (see decode_depth_update);
-    // off only where tests hold that path to the generic decoder.
-    bool depth_update_fast_path = true;
+    // depthUpdate, bookTicker, trade and aggTrade frames in Binance's exact compact form skip
+    // simdjson (see decode_exact); off only where tests hold that path to the generic decoder.
+    bool exact_form_fast_path = true;
   };
   static constexpr std::size_t kPadding = 64;  // == SIMDJSON_PADDING (static_assert in the .cpp)
 
