@@ -193,8 +193,8 @@ inline bool scan_decimal_string(const char*& p, const char* end, std::int64_t& r
   return true;
 }
 
-// The depthUpdate fast path's tokens (Impl::decode_depth_update): each consumes exactly its
-// grammar from `p` or returns false, leaving the caller to decode the frame generically.
+// The exact-form decoder's tokens (Impl::decode_exact): each consumes exactly its grammar from
+// `p` or returns false, leaving the caller to decode the frame generically.
 template <std::size_t N>
 inline bool literal(const char*& p, const char* end, const char (&text)[N]) noexcept {
   constexpr std::size_t n = N - 1;
@@ -204,7 +204,7 @@ inline bool literal(const char*& p, const char* end, const char (&text)[N]) noex
 }
 
 // A string's contents from just after its opening quote to the next quote; `p` ends after that
-// quote. The contents are checked apart (plain_text), once the frame is known to be a depth diff.
+// quote. The contents are checked apart (plain_text), once the frame is known to be in the exact form.
 inline bool quoted(const char*& p, const char* end, std::string_view& out) noexcept {
   const void* quote = std::memchr(p, '"', static_cast<std::size_t>(end - p));
   if (quote == nullptr) return false;
@@ -415,9 +415,9 @@ struct StreamDecoder::Impl {
     const bool enveloped = literal(p, end, "{\"stream\":\"");
     if (enveloped && (!quoted(p, end, stream) || !literal(p, end, ",\"data\":"))) return false;
     ExactFields& x = exact;
-    const char* const event = p + 6;  // the event type inside {"e":"...
+    const char* const payload = p;  // a matched {"e":"<type>" puts the type at payload + 6
     MessageKind kind = MessageKind::None;
-    std::size_t event_size = 0;
+    std::size_t event_size = 0;  // the type's length; bookTicker has none
     // Each field: its key (with the comma before it) and value, exactly.
     const auto symbol = [&] {
       std::string_view text;
@@ -495,7 +495,7 @@ struct StreamDecoder::Impl {
       if (!agrees) return false;
     }
     out.stream = stream;
-    out.event_type = std::string_view(event, event_size);
+    out.event_type = event_size == 0 ? std::string_view{} : std::string_view(payload + 6, event_size);
     out.symbol = x.symbol;
     switch (kind) {
       case MessageKind::DepthDiff:

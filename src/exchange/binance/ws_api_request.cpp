@@ -282,8 +282,9 @@ BuildStatus WsApiRequestBuilder::write_known(std::string_view id, std::string_vi
                         [](const KnownParam& a, const KnownParam& b) { return a.name < b.name; }));
   assert(!needs_json_escape(id));
   reset_params();
-  // {"id":"<id>","method":"<method>","params":{"<name>":"<value>",...,"signature":"<sig>"}}
-  std::size_t json_bound = 48 + id.size() + method.size() + SignatureText::kCapacity;
+  // {"id":"<id>","method":"<method>","params":{"<name>":"<value>",...,"signature":"<sig>"}}:
+  // 49 bytes of punctuation and keys around id, method and signature, 6 around each parameter.
+  std::size_t json_bound = 64 + id.size() + method.size() + SignatureText::kCapacity;
   std::size_t payload_bound = 0;
   for (const KnownParam& p : in_json_order) {
     assert(!needs_json_escape(p.value));
