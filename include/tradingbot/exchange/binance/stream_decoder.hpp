@@ -1,6 +1,8 @@
 // StreamDecoder: turns Binance WebSocket market-stream frames (combined-stream envelopes
 // {"stream":..,"data":..} and raw payloads) and REST depth snapshots into normalized
-// tb::market events, with simdjson On-Demand and ONE reused parser.
+// tb::market events, with simdjson On-Demand and ONE reused parser. The four events of nearly
+// all live traffic (depthUpdate, bookTicker, trade, aggTrade) are first tried in Binance's exact
+// compact form by a strict one-pass scanner; any deviation goes to simdjson, with the same result.
 //
 // Decoded: bookTicker, trade, aggTrade, depthUpdate, partial depth (depth5/10/20, symbol from the
 // stream name), kline, serverShutdown (raw and "!serverShutdown"), control replies
