@@ -28,6 +28,7 @@ __attribute__((target("avx2"))) std::size_t count_before_avx2(const std::int64_t
                                                                bool bid) noexcept {
   // A compare sets a lane to -1 where the price comes before `p`: subtracting the masks counts
   // four prices per instruction, and the fixed trip count unrolls into straight-line code.
+  static_assert(kScanLevels % 4 == 0, "whole groups of four prices");
   const __m256i price = _mm256_set1_epi64x(p);
   __m256i count = _mm256_setzero_si256();
   if (bid) {
