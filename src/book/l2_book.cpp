@@ -135,14 +135,14 @@ std::size_t L2Book::Side::block_index(Price price) const noexcept {
   return after == 0 ? 0 : after - 1;
 }
 
-bool L2Book::Side::block_holds(std::size_t index, Price price) const noexcept {
+[[gnu::always_inline]] inline bool L2Book::Side::block_holds(std::size_t index, Price price) const noexcept {
   // block_index's answer: the first price of `index` is not after `price` (or it is block 0) and
   // the next block's first price is after it (or there is no next block).
   return index < first_.size() && (index == 0 || !before(price, first_[index])) &&
          (index + 1 == first_.size() || before(price, first_[index + 1]));
 }
 
-std::size_t L2Book::Side::find_block(Price price, std::size_t hint) const noexcept {
+[[gnu::always_inline]] inline std::size_t L2Book::Side::find_block(Price price, std::size_t hint) const noexcept {
   if (hint < first_.size()) {
     if (block_holds(hint, price)) return hint;
     if (hint > 0 && block_holds(hint - 1, price)) return hint - 1;
@@ -151,7 +151,7 @@ std::size_t L2Book::Side::find_block(Price price, std::size_t hint) const noexce
   return block_index(price);
 }
 
-std::size_t L2Book::Side::level_index(const Block& block, Price price) const noexcept {
+[[gnu::always_inline]] inline std::size_t L2Book::Side::level_index(const Block& block, Price price) const noexcept {
   // Count the levels before `price`: a branch-free scan of all 64 slots (sentinels past the size)
   // beats a binary search here, whose dependent loads miss L1 for the deep (rarely touched)
   // blocks and whose branches mispredict.
