@@ -2,24 +2,6 @@
 
 namespace tb::book {
 
-std::string_view to_string(OrderType v) noexcept {
-  switch (v) {
-    case OrderType::Limit: return "LIMIT";
-    case OrderType::Market: return "MARKET";
-    case OrderType::LimitMaker: return "LIMIT_MAKER";
-  }
-  return "UNKNOWN";
-}
-
-std::string_view to_string(TimeInForce v) noexcept {
-  switch (v) {
-    case TimeInForce::Gtc: return "GTC";
-    case TimeInForce::Ioc: return "IOC";
-    case TimeInForce::Fok: return "FOK";
-  }
-  return "UNKNOWN";
-}
-
 std::string_view to_string(StpMode v) noexcept {
   switch (v) {
     case StpMode::None: return "NONE";

@@ -179,9 +179,9 @@ struct SimAccounts::Impl {
     e += ',';
     append_str(e, "S", o.side == Side::Buy ? "BUY" : "SELL");
     e += ',';
-    append_str(e, "o", book::to_string(o.type));
+    append_str(e, "o", tb::to_string(o.type));
     e += ',';
-    append_str(e, "f", book::to_string(o.tif));
+    append_str(e, "f", tb::to_string(o.tif));
     e += ',';
     append_dec(e, "q", o.orig_qty);
     e += ',';
@@ -298,9 +298,9 @@ struct SimAccounts::Impl {
     out += ',';
     append_str(out, "status", book::to_string(o.status));
     out += ',';
-    append_str(out, "timeInForce", book::to_string(o.tif));
+    append_str(out, "timeInForce", tb::to_string(o.tif));
     out += ',';
-    append_str(out, "type", book::to_string(o.type));
+    append_str(out, "type", tb::to_string(o.type));
     out += ',';
     append_str(out, "side", o.side == Side::Buy ? "BUY" : "SELL");
   }

@@ -9,6 +9,7 @@
 
 #include "tradingbot/core/clock.hpp"
 #include "tradingbot/core/fixed_point.hpp"
+#include "tradingbot/core/order_type.hpp"
 #include "tradingbot/core/side.hpp"
 #include "tradingbot/core/symbol.hpp"
 
@@ -22,17 +23,13 @@ using UpdateId = std::uint64_t;   // per book, +1 on every price-level change
 // Binance allows newClientOrderId of 1..36 characters from [.A-Za-z:/0-9_-].
 inline constexpr std::size_t kMaxClientOrderIdLength = 36;
 
-enum class OrderType : std::uint8_t {
-  Limit,       // rests at its price; time in force decides what happens to an unfilled remainder
-  Market,      // takes liquidity by base quantity, or by quote amount (NewOrder::quote_qty)
-  LimitMaker,  // post-only limit: rejected (RejectReason::WouldTake) if any part would trade
-};
-
-enum class TimeInForce : std::uint8_t {
-  Gtc,  // good till cancelled: remainder rests
-  Ioc,  // immediate or cancel: remainder expires
-  Fok,  // fill or kill: expires with no trade unless the whole quantity can trade at once
-};
+// Order types and time in force are the shared ones (core/order_type.hpp), named here too so
+// the engine's callers can spell them book::OrderType. In the engine: MARKET takes by base
+// quantity or by quote amount (NewOrder::quote_qty); LIMIT_MAKER is rejected with
+// RejectReason::WouldTake if any part would trade; FOK expires with no trade unless the whole
+// quantity can trade at once.
+using tb::OrderType;
+using tb::TimeInForce;
 
 // Binance selfTradePreventionMode; the taker's mode decides what happens when it meets a
 // resting order of the same account.
@@ -82,8 +79,6 @@ enum class OrderStatus : std::uint8_t { New, PartiallyFilled, Filled, Canceled, 
 
 enum class RequestKind : std::uint8_t { New, Cancel, Replace };
 
-[[nodiscard]] std::string_view to_string(OrderType v) noexcept;      // "LIMIT", "MARKET", "LIMIT_MAKER"
-[[nodiscard]] std::string_view to_string(TimeInForce v) noexcept;    // "GTC", "IOC", "FOK"
 [[nodiscard]] std::string_view to_string(StpMode v) noexcept;        // "NONE", "EXPIRE_TAKER", ...
 [[nodiscard]] std::string_view to_string(RejectReason v) noexcept;   // stable snake_case code
 [[nodiscard]] std::string_view to_string(ExpireReason v) noexcept;   // stable snake_case code
