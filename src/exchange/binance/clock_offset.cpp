@@ -31,10 +31,11 @@ bool ClockOffsetEstimator::add_sample(Nanos t0, std::int64_t server_time_ms, Nan
   samples_[next_] = s;
   next_ = (next_ + 1) % kWindow;
   if (count_ < kWindow) ++count_;
+  best_ = choose_best();
   return true;
 }
 
-ClockSample ClockOffsetEstimator::best() const noexcept {
+ClockSample ClockOffsetEstimator::choose_best() const noexcept {
   Nanos newest = 0;
   for (std::size_t i = 0; i < count_; ++i) {
     if (samples_[i].local_receive > newest) newest = samples_[i].local_receive;

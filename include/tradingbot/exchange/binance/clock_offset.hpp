@@ -51,8 +51,9 @@ class ClockOffsetEstimator {
 
   [[nodiscard]] bool synced() const noexcept { return count_ > 0; }
   // The lowest-RTT sample among the last kWindow that are at most max_sample_age older than the
-  // newest one (zero offset when none).
-  [[nodiscard]] ClockSample best() const noexcept;
+  // newest one (zero offset when none). Chosen when a sample arrives: every order's timestamp
+  // reads it.
+  [[nodiscard]] const ClockSample& best() const noexcept { return best_; }
   [[nodiscard]] Nanos offset() const noexcept { return best().offset; }
   [[nodiscard]] Nanos rtt() const noexcept { return best().rtt; }
 
@@ -77,6 +78,9 @@ class ClockOffsetEstimator {
   std::size_t next_ = 0;
   std::size_t count_ = 0;
   bool discard_on_next_sample_ = false;
+  ClockSample best_{};
+
+  [[nodiscard]] ClockSample choose_best() const noexcept;
 };
 
 }  // namespace tb::binance
