@@ -6,6 +6,12 @@
 
 namespace tb {
 
+namespace {
+// 10^k for every count of fractional digits a fixed-point value can have.
+constexpr std::array<std::uint64_t, kFixedDecimals + 1> kPow10 = {1,       10,        100,        1'000,      10'000,
+                                                                   100'000, 1'000'000, 10'000'000, 100'000'000};
+}  // namespace
+
 bool parse_fixed(std::string_view text, std::int64_t& raw) noexcept {
   std::size_t i = 0;
   const std::size_t n = text.size();
@@ -41,9 +47,7 @@ bool parse_fixed(std::string_view text, std::int64_t& raw) noexcept {
     if (i == frac_start) return false;
   }
   if (i != n) return false;
-  static constexpr std::array<std::int64_t, 9> kPow10 = {
-      100'000'000, 10'000'000, 1'000'000, 100'000, 10'000, 1'000, 100, 10, 1};
-  frac *= kPow10[static_cast<std::size_t>(frac_digits)];
+  frac *= static_cast<std::int64_t>(kPow10[static_cast<std::size_t>(kFixedDecimals - frac_digits)]);
   std::int64_t value = 0;
   if (__builtin_mul_overflow(acc, kFixedScale, &value) || __builtin_sub_overflow(value, frac, &value)) {
     return false;
@@ -60,8 +64,6 @@ std::size_t format_fixed(std::int64_t raw, int digits, char* out) noexcept {
   // Work on the magnitude as unsigned so INT64_MIN prints correctly. Every order's price and
   // quantity go through here: the whole part by std::to_chars (two digits per step), the
   // fraction written once in place, no reversal.
-  static constexpr std::array<std::uint64_t, 9> kPow10 = {1, 10, 100, 1'000, 10'000, 100'000, 1'000'000,
-                                                          10'000'000, 100'000'000};
   const bool negative = raw < 0;
   const std::uint64_t magnitude =
       negative ? std::uint64_t{0} - static_cast<std::uint64_t>(raw) : static_cast<std::uint64_t>(raw);

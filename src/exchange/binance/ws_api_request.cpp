@@ -20,6 +20,16 @@ constexpr std::array<bool, 256> make_escape_table() noexcept {
   return t;
 }
 constexpr std::array<bool, 256> kNeedsEscape = make_escape_table();
+
+// A fixed-point value printed into `buf` with `digits` decimals.
+std::string_view fixed_text(std::int64_t raw, int digits, char (&buf)[kMaxFixedChars]) noexcept {
+  return {buf, format_fixed(raw, digits, buf)};
+}
+
+std::string_view integer_text(std::int64_t value, char (&buf)[24]) noexcept {
+  const auto res = std::to_chars(buf, buf + sizeof buf, value);
+  return {buf, static_cast<std::size_t>(res.ptr - buf)};
+}
 }  // namespace
 
 bool needs_json_escape(std::string_view in) noexcept {
@@ -107,9 +117,8 @@ void WsApiRequestBuilder::begin(std::string_view id, std::string_view method) {
 void WsApiRequestBuilder::begin(std::int64_t id, std::string_view method) {
   reset_params();
   char buf[24];
-  const auto res = std::to_chars(buf, buf + sizeof buf, id);
   json_.assign("{\"id\":");
-  json_.append(buf, res.ptr);
+  json_.append(integer_text(id, buf));
   json_.append(",\"method\":\"");
   json_escape_append(json_, method);
   json_.push_back('"');
@@ -172,15 +181,14 @@ void WsApiRequestBuilder::add(ParamName key, std::string_view value) { add_raw(k
 void WsApiRequestBuilder::add_safe(ParamName key, std::string_view value) { add_raw(key, value, ValueForm::SafeString); }
 void WsApiRequestBuilder::add(ParamName key, std::int64_t value) {
   char buf[24];
-  const auto res = std::to_chars(buf, buf + sizeof buf, value);
-  add_raw(key, std::string_view(buf, static_cast<std::size_t>(res.ptr - buf)), ValueForm::Literal);
+  add_raw(key, integer_text(value, buf), ValueForm::Literal);
 }
 void WsApiRequestBuilder::add(ParamName key, bool value) {
   add_raw(key, value ? "true" : "false", ValueForm::Literal);
 }
 void WsApiRequestBuilder::add_fixed(ParamName key, std::int64_t raw, int digits) {
   char buf[kMaxFixedChars];
-  add_raw(key, std::string_view(buf, format_fixed(raw, digits, buf)), ValueForm::SafeString);
+  add_raw(key, fixed_text(raw, digits, buf), ValueForm::SafeString);
 }
 
 void WsApiRequestBuilder::close_json(std::string_view signature) {
@@ -366,16 +374,6 @@ BuildStatus build_order_cancel_general(WsApiRequestBuilder& b, std::string_view 
 namespace {
 
 using KnownParam = WsApiRequestBuilder::KnownParam;
-
-// A fixed-point value printed into `buf` with `digits` decimals.
-std::string_view fixed_text(std::int64_t raw, int digits, char (&buf)[kMaxFixedChars]) noexcept {
-  return {buf, format_fixed(raw, digits, buf)};
-}
-
-std::string_view integer_text(std::int64_t value, char (&buf)[24]) noexcept {
-  const auto res = std::to_chars(buf, buf + sizeof buf, value);
-  return {buf, static_cast<std::size_t>(res.ptr - buf)};
-}
 
 // The parameters the signature adds, in their places in both orders (names sorted: apiKey first,
 // recvWindow after "q...", timestamp after "timeInForce").
