@@ -25,6 +25,7 @@
 #include "tradingbot/exchange/binance/market_streams.hpp"
 #include "tradingbot/exchange/binance/rate_limits.hpp"
 #include "tradingbot/http/server.hpp"
+#include "tradingbot/net/event_loop.hpp"
 
 namespace tb::app {
 namespace asio = boost::asio;
@@ -95,6 +96,17 @@ struct Daemon::Impl {
       return false;
     }
     spdlog::info("http: listening on {}:{}", config.http.listen_host, http_server->port());
+    // Pinned last: every other thread (HTTP, store, logger) already runs, and a pin would be
+    // inherited by threads created after it.
+    if (config.trading.cpu >= 0) {
+      if (auto pinned = net::pin_current_thread(static_cast<int>(config.trading.cpu)); !pinned) {
+        spdlog::critical("trading.cpu: {}", pinned.error().message);
+        return false;
+      }
+    }
+    spdlog::info("trading thread: {}{}",
+                 config.trading.busy_poll ? "busy-polls (one core at 100%)" : "sleeps between events",
+                 config.trading.cpu >= 0 ? fmt::format(", pinned to cpu {}", config.trading.cpu) : std::string());
     wait_for_signal();
     trading_service->start();
     beat();
@@ -142,9 +154,10 @@ struct Daemon::Impl {
     }
     if (next.http.listen != config.http.listen || next.trading.mode != config.trading.mode ||
         next.exchange.rest.url != config.exchange.rest.url || next.exchange.ws.url != config.exchange.ws.url ||
-        next.exchange.ws_api.url != config.exchange.ws_api.url || next.log.file != config.log.file) {
-      spdlog::warn("config reload: changes to exchange.*, http.listen, trading.mode or log.file take effect "
-                   "only after a restart");
+        next.exchange.ws_api.url != config.exchange.ws_api.url || next.log.file != config.log.file ||
+        next.trading.busy_poll != config.trading.busy_poll || next.trading.cpu != config.trading.cpu) {
+      spdlog::warn("config reload: changes to exchange.*, http.listen, trading.mode, trading.busy_poll, "
+                   "trading.cpu or log.file take effect only after a restart");
     }
     if (market_data) market_data->reload(next);
     ++config_reloads;
@@ -242,7 +255,7 @@ Daemon::~Daemon() = default;
 
 int Daemon::run() {
   if (!impl_->start()) return 3;
-  impl_->trading.run();
+  net::run_event_loop(impl_->trading, impl_->config.trading.busy_poll ? net::WaitMode::BusyPoll : net::WaitMode::Blocking);
   // The trading loop has made its last enqueue: journal everything, give the DB a grace.
   if (impl_->store) impl_->store->stop(impl_->stop_reason);
   spdlog::info("tradingbot stopped");

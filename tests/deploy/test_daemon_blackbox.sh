@@ -101,3 +101,30 @@ set -e
 grep -q "127.0.0.1:$port" "$WORK/second.log" || fail "the error does not name the address: $(cat "$WORK/second.log")"
 stop_daemon
 pass "taken port reported clearly"
+
+# trading.busy_poll with trading.cpu: the trading thread spins, pinned to a CPU this process may
+# use, and the daemon serves and stops on SIGTERM as in the default mode.
+cpu=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*\([0-9]*\).*/\1/p' /proc/self/status)
+write_config "$WORK/spin.toml" "$port"
+sed -i "s/^mode = \"paper\"\$/mode = \"paper\"\nbusy_poll = true\ncpu = $cpu/" "$WORK/spin.toml"
+start_daemon "$WORK/spin.toml"
+wait_http "http://127.0.0.1:$port/health"
+grep -q "trading thread: busy-polls (one core at 100%), pinned to cpu $cpu" "$WORK/daemon.log" ||
+  fail "no busy-poll line in the log: $(cat "$WORK/daemon.log")"
+[ "$(http_status "http://127.0.0.1:$port/status")" = 200 ] || fail "/status is not 200 while busy-polling"
+stop_daemon
+pass "busy-poll, pinned: serves and stops cleanly"
+
+# A CPU outside the allowed set: a start-up error naming the key, not a daemon on the wrong CPU.
+if [ "$(nproc --all)" -lt 1024 ]; then
+  write_config "$WORK/nocpu.toml" "$port"
+  sed -i 's/^mode = "paper"$/mode = "paper"\ncpu = 1023/' "$WORK/nocpu.toml"
+  set +e
+  timeout 20 "$TRADINGBOT" --config "$WORK/nocpu.toml" >"$WORK/nocpu.log" 2>&1
+  rc=$?
+  set -e
+  [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "a trading.cpu the process may not use: exit $rc"
+  grep -q "trading.cpu: cannot pin the thread to cpu 1023" "$WORK/nocpu.log" ||
+    fail "the error does not name trading.cpu: $(cat "$WORK/nocpu.log")"
+  pass "an unusable trading.cpu is refused at start"
+fi
