@@ -18,13 +18,13 @@
 // Three ways a frame reaches the trading thread, each measured (net/event_loop.hpp):
 //  - running: the frame is handled the moment the thread is done with the previous event (a busy
 //    market); timed from the handler's start. The headline figure, held to the targets.
-//  - busy-poll (trading.busy_poll = true): another thread delivers the frame after an idle gap to
-//    a trading thread spinning in io_context::poll(); timed from the delivery, so the pick-up is in.
-//  - blocking (the default): the same delivery to a trading thread asleep in epoll_wait; the
-//    figure includes the kernel's (and on a VM the hypervisor's) wake-up, and shows what
-//    busy-polling buys.
+//  - spinning (trading.busy_poll_us = -1, or a window longer than the quiet before the frame):
+//    another thread delivers the frame after an idle gap to a trading thread in
+//    net::run_event_loop's poll() loop; timed from the delivery, so the pick-up is in.
+//  - sleeping (busy_poll_us = 0, the default): the same delivery to a trading thread asleep in
+//    epoll_wait; the figure includes the kernel's (on a VM, the hypervisor's) wake-up, and shows
+//    what spinning buys.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -124,48 +124,60 @@ int main(int argc, char** argv) {
     std::vector<Nanos> to_tls;     // ... -> the first SSL_write_ex: everything before the TLS layer
     std::vector<Nanos> pick_up;    // delivery -> the frame's handler starts (woken scenarios)
   };
-  // One frame through the chain; `wait` is how the trading thread waits (null: it is running).
   // Every frame moves the mid the other way from the last, so each one makes the strategy act.
-  const auto one_frame = [&](bool measured, const net::WaitMode* wait, Figures& out) {
-    const int len = bench::format_tick_diff(frame, sizeof frame, id, (id % 2) == 1);
+  // The frame in flight; outlives every handler that refers to it (a frame that times out ends
+  // the run, but its handlers may still be queued until the io_contexts stop).
+  struct Delivery {
+    int len = 0;
+    Nanos wall = 0;
+    std::chrono::steady_clock::time_point t0;             // delivery (woken) or handler start
+    std::chrono::steady_clock::time_point handler_start;  // the trading thread starts on it
+    bool handled = false;
+  } delivery;
+  const auto handle = [&] {
+    delivery.handler_start = std::chrono::steady_clock::now();
+    (void)pipeline.on_ws_frame(std::string_view(frame, static_cast<std::size_t>(delivery.len)), delivery.wall);
+    delivery.handled = true;
+  };
+  boost::asio::steady_timer frame_deadline(ioc);
+  // One frame through the chain; `wait` is how the trading thread waits for it (null: it is
+  // running, the frame is handled at once).
+  const auto one_frame = [&](bool measured, const net::WaitPolicy* wait, Figures& out) {
+    delivery.len = bench::format_tick_diff(frame, sizeof frame, id, (id % 2) == 1);
     ++id;
-    const Nanos now = wall_clock_ns();
-    std::chrono::steady_clock::time_point t0;
-    std::chrono::steady_clock::time_point handler_start;
+    delivery.wall = wall_clock_ns();
+    delivery.handled = false;
     const std::uint64_t sent_before = gateway->status().sent_ws;
-    const auto handle = [&] {
-      handler_start = std::chrono::steady_clock::now();
-      (void)pipeline.on_ws_frame(std::string_view(frame, static_cast<std::size_t>(len)), now);
-    };
     kernel.arm();
     tls.arm();
     if (wait == nullptr) {
       // Inside a handler of the trading thread's io_context, where the daemon decodes frames.
       if (!bench::run_inside(ioc, handle)) return false;
-      t0 = handler_start;
+      delivery.t0 = delivery.handler_start;
     } else {
-      std::atomic<bool> handled{false};
+      // The daemon's own loop waits for the frame; the frame's handler stops it (and a deadline,
+      // should the frame never come).
       boost::asio::post(feeder_ioc, [&] {
         gap_timer.expires_after(kIdleGap);
         gap_timer.async_wait([&](const boost::system::error_code&) {
-          t0 = std::chrono::steady_clock::now();
+          delivery.t0 = std::chrono::steady_clock::now();
           boost::asio::post(ioc, [&] {
             handle();
-            handled.store(true, std::memory_order_release);
+            ioc.stop();
           });
         });
       });
-      // The two waits of net::run_event_loop, bounded.
-      const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-      while (!handled.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < limit) {
-        if (*wait == net::WaitMode::BusyPoll) {
-          ioc.poll();
-        } else {
-          ioc.run_one_for(std::chrono::milliseconds(100));
-        }
-      }
-      if (!handled.load(std::memory_order_acquire)) return false;
+      frame_deadline.expires_after(std::chrono::seconds(5));
+      frame_deadline.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) ioc.stop();
+      });
+      (void)net::run_event_loop(ioc, *wait);
+      ioc.restart();
+      frame_deadline.cancel();
+      if (!delivery.handled) return false;
     }
+    const auto t0 = delivery.t0;
+    const auto handler_start = delivery.handler_start;
     const bool sent = kernel.taken();
     const bool encrypted = tls.taken();
     if (measured) {
@@ -197,13 +209,13 @@ int main(int argc, char** argv) {
   const std::uint64_t running_requests = requests;
   // The woken scenarios: fewer frames (each waits out the idle gap), after the same warm-up.
   const int woken_frames = std::max(1, frames / 2);
-  Figures busy_poll;
-  Figures blocking;
-  const net::WaitMode busy = net::WaitMode::BusyPoll;
-  const net::WaitMode block = net::WaitMode::Blocking;
+  Figures spinning;
+  Figures sleeping;
+  const net::WaitPolicy spin = net::WaitPolicy::spin();
+  const net::WaitPolicy sleep = net::WaitPolicy::sleep();
   for (int i = 0; i < woken_frames && !stalled; ++i) {
     // Alternate, so a noisy neighbour on the host weighs on both alike.
-    if (!one_frame(true, &busy, busy_poll) || !one_frame(true, &block, blocking)) {
+    if (!one_frame(true, &spin, spinning) || !one_frame(true, &sleep, sleeping)) {
       stalled = true;
     }
   }
@@ -217,7 +229,7 @@ int main(int argc, char** argv) {
   exchange_ioc.stop();
   exchange_thread.join();
   if (stalled) return 1;
-  if (running.to_socket.empty() || busy_poll.to_socket.empty() || blocking.to_socket.empty()) {
+  if (running.to_socket.empty() || spinning.to_socket.empty() || sleeping.to_socket.empty()) {
     std::fprintf(stderr, "no request reached the socket: the strategy never acted\n");
     return 1;
   }
@@ -235,12 +247,12 @@ int main(int argc, char** argv) {
               percentile(running.to_tls, 0.99));
   std::printf("requests per frame (a cancel and a place per side; the first is timed): %.2f\n",
               static_cast<double>(running_requests) / frames);
-  for (auto* scenario : {&busy_poll, &blocking}) {
-    const bool spinning = scenario == &busy_poll;
+  for (auto* scenario : {&spinning, &sleeping}) {
+    const bool spins = scenario == &spinning;
     std::printf("%s (%d frames, each delivered from another thread after %lld us idle; timed from the delivery): "
                 "p50 %.2f us  p99 %.2f us; of which picking the frame up p50 %.2f us  p99 %.2f us\n",
-                spinning ? "trading.busy_poll = true, the thread spinning in poll()"
-                         : "trading.busy_poll = false (default), the thread asleep in epoll_wait",
+                spins ? "trading.busy_poll_us = -1, the thread spinning in poll()"
+                      : "trading.busy_poll_us = 0 (default), the thread asleep in epoll_wait",
                 woken_frames, static_cast<long long>(kIdleGap.count()), percentile(scenario->to_socket, 0.5),
                 percentile(scenario->to_socket, 0.99), percentile(scenario->pick_up, 0.5),
                 percentile(scenario->pick_up, 0.99));

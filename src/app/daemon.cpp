@@ -104,8 +104,11 @@ struct Daemon::Impl {
         return false;
       }
     }
+    const std::int64_t spin_us = config.trading.busy_poll_us;
     spdlog::info("trading thread: {}{}",
-                 config.trading.busy_poll ? "busy-polls (one core at 100%)" : "sleeps between events",
+                 spin_us < 0    ? std::string("busy-polls (one core at 100%)")
+                 : spin_us == 0 ? std::string("sleeps between events")
+                                : fmt::format("polls for {} us after each event, then sleeps", spin_us),
                  config.trading.cpu >= 0 ? fmt::format(", pinned to cpu {}", config.trading.cpu) : std::string());
     wait_for_signal();
     trading_service->start();
@@ -155,8 +158,8 @@ struct Daemon::Impl {
     if (next.http.listen != config.http.listen || next.trading.mode != config.trading.mode ||
         next.exchange.rest.url != config.exchange.rest.url || next.exchange.ws.url != config.exchange.ws.url ||
         next.exchange.ws_api.url != config.exchange.ws_api.url || next.log.file != config.log.file ||
-        next.trading.busy_poll != config.trading.busy_poll || next.trading.cpu != config.trading.cpu) {
-      spdlog::warn("config reload: changes to exchange.*, http.listen, trading.mode, trading.busy_poll, "
+        next.trading.busy_poll_us != config.trading.busy_poll_us || next.trading.cpu != config.trading.cpu) {
+      spdlog::warn("config reload: changes to exchange.*, http.listen, trading.mode, trading.busy_poll_us, "
                    "trading.cpu or log.file take effect only after a restart");
     }
     if (market_data) market_data->reload(next);
@@ -255,7 +258,7 @@ Daemon::~Daemon() = default;
 
 int Daemon::run() {
   if (!impl_->start()) return 3;
-  net::run_event_loop(impl_->trading, impl_->config.trading.busy_poll ? net::WaitMode::BusyPoll : net::WaitMode::Blocking);
+  net::run_event_loop(impl_->trading, net::WaitPolicy::from_micros(impl_->config.trading.busy_poll_us));
   // The trading loop has made its last enqueue: journal everything, give the DB a grace.
   if (impl_->store) impl_->store->stop(impl_->stop_reason);
   spdlog::info("tradingbot stopped");

@@ -126,7 +126,7 @@ Config build(const toml::table& root, std::string_view source_name) {
     s.decimal("paper_tick_size", cfg.trading.paper_tick_size, false);
     s.decimal("paper_step_size", cfg.trading.paper_step_size, false);
     s.decimal("paper_min_notional", cfg.trading.paper_min_notional);
-    s.boolean("busy_poll", cfg.trading.busy_poll);
+    s.integer("busy_poll_us", cfg.trading.busy_poll_us, -1, 1'000'000);
     s.integer("cpu", cfg.trading.cpu, -1, 1023);
     s.finish();
   }

@@ -9,13 +9,27 @@
 
 namespace tb::net {
 
-std::size_t run_event_loop(boost::asio::io_context& ioc, WaitMode mode) {
-  if (mode == WaitMode::Blocking) return ioc.run();
+std::size_t run_event_loop(boost::asio::io_context& ioc, WaitPolicy policy) {
+  if (policy.spin_ns == 0) return ioc.run();
   // poll() runs every ready handler, then returns; with no work left at all it stops the
   // io_context (as run() would return), which ends the loop. No pause instruction between
   // passes: each pass is already a system call.
   std::size_t handlers = 0;
-  while (!ioc.stopped()) handlers += ioc.poll();
+  if (policy.spin_ns == WaitPolicy::kForever) {
+    while (!ioc.stopped()) handlers += ioc.poll();
+    return handlers;
+  }
+  Nanos last_event = monotonic_ns();
+  while (!ioc.stopped()) {
+    if (const std::size_t ran = ioc.poll(); ran != 0) {
+      handlers += ran;
+      last_event = monotonic_ns();
+    } else if (monotonic_ns() - last_event >= policy.spin_ns) {
+      // Quiet for the whole window: sleep until the next event, run it, and spin again.
+      handlers += ioc.run_one();
+      last_event = monotonic_ns();
+    }
+  }
   return handlers;
 }
 

@@ -32,7 +32,7 @@ TEST_CASE("an empty config gives the documented defaults", "[config]") {
   CHECK(cfg.http.listen_port == 8080);
   CHECK(cfg.http.threads == 1);
   CHECK(cfg.trading.mode == tb::config::TradingMode::Paper);
-  CHECK_FALSE(cfg.trading.busy_poll);  // the trading thread sleeps between events unless asked
+  CHECK(cfg.trading.busy_poll_us == 0);  // the trading thread sleeps between events unless asked
   CHECK(cfg.trading.cpu == -1);
 }
 
@@ -83,12 +83,15 @@ TEST_CASE("every rejection names the key, the value and the reason", "[config]")
   CHECK(rejection("[http]\nlisten = \"127.0.0.1:70000\"\n").find("port must be a number") != std::string::npos);
   CHECK(rejection("[http]\nthreads = 0\n") == "test.toml: http.threads = 0: must be between 1 and 16");
   CHECK(parse_config("[http]\nthreads = 2\n", "two.toml").value().http.threads == 2);
-  const auto spinning = parse_config("[trading]\nbusy_poll = true\ncpu = 1\n", "spin.toml");
+  const auto spinning = parse_config("[trading]\nbusy_poll_us = -1\ncpu = 1\n", "spin.toml");
   REQUIRE(spinning.ok());
-  CHECK(spinning.value().trading.busy_poll);
+  CHECK(spinning.value().trading.busy_poll_us == -1);
   CHECK(spinning.value().trading.cpu == 1);
+  CHECK(parse_config("[trading]\nbusy_poll_us = 200\n", "window.toml").value().trading.busy_poll_us == 200);
   CHECK(rejection("[trading]\ncpu = -2\n") == "test.toml: trading.cpu = -2: must be between -1 and 1023");
-  CHECK(rejection("[trading]\nbusy_poll = 1\n").find("trading.busy_poll") != std::string::npos);
+  CHECK(rejection("[trading]\nbusy_poll_us = -5\n") ==
+        "test.toml: trading.busy_poll_us = -5: must be between -1 and 1000000");
+  CHECK(rejection("[trading]\nbusy_poll_us = true\n").find("trading.busy_poll_us") != std::string::npos);
   CHECK(rejection("[exchange]\nrest_url = \"http://api.binance.com\"\n").find("TLS is required") !=
         std::string::npos);
 }

@@ -102,18 +102,26 @@ grep -q "127.0.0.1:$port" "$WORK/second.log" || fail "the error does not name th
 stop_daemon
 pass "taken port reported clearly"
 
-# trading.busy_poll with trading.cpu: the trading thread spins, pinned to a CPU this process may
-# use, and the daemon serves and stops on SIGTERM as in the default mode.
+# trading.busy_poll_us = -1 with trading.cpu: the trading thread spins, pinned to a CPU this
+# process may use, and the daemon serves and stops on SIGTERM as in the default mode; then a spin
+# window.
 cpu=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*\([0-9]*\).*/\1/p' /proc/self/status)
 write_config "$WORK/spin.toml" "$port"
-sed -i "s/^mode = \"paper\"\$/mode = \"paper\"\nbusy_poll = true\ncpu = $cpu/" "$WORK/spin.toml"
+sed -i "s/^mode = \"paper\"\$/mode = \"paper\"\nbusy_poll_us = -1\ncpu = $cpu/" "$WORK/spin.toml"
 start_daemon "$WORK/spin.toml"
 wait_http "http://127.0.0.1:$port/health"
 grep -q "trading thread: busy-polls (one core at 100%), pinned to cpu $cpu" "$WORK/daemon.log" ||
   fail "no busy-poll line in the log: $(cat "$WORK/daemon.log")"
 [ "$(http_status "http://127.0.0.1:$port/status")" = 200 ] || fail "/status is not 200 while busy-polling"
 stop_daemon
-pass "busy-poll, pinned: serves and stops cleanly"
+write_config "$WORK/window.toml" "$port"
+sed -i 's/^mode = "paper"$/mode = "paper"\nbusy_poll_us = 300/' "$WORK/window.toml"
+start_daemon "$WORK/window.toml"
+wait_http "http://127.0.0.1:$port/health"
+grep -q "trading thread: polls for 300 us after each event, then sleeps" "$WORK/daemon.log" ||
+  fail "no spin-window line in the log: $(cat "$WORK/daemon.log")"
+stop_daemon
+pass "busy-poll (pinned, and a spin window): serves and stops cleanly"
 
 # A CPU outside the allowed set: a start-up error naming the key, not a daemon on the wrong CPU.
 if [ "$(nproc --all)" -lt 1024 ]; then

@@ -1,13 +1,15 @@
-// net::run_event_loop in both wait modes (the trading thread's loop) and pin_current_thread.
+// net::run_event_loop under each wait policy (the trading thread's loop) and pin_current_thread.
 #include <catch2/catch.hpp>
 
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -19,7 +21,7 @@
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-using tb::net::WaitMode;
+using tb::net::WaitPolicy;
 
 namespace {
 
@@ -49,13 +51,25 @@ class Watchdog {
   std::thread thread_;
 };
 
-const char* name(WaitMode mode) { return mode == WaitMode::BusyPoll ? "busy-poll" : "blocking"; }
+std::string name(WaitPolicy policy) {
+  if (policy.spin_ns == WaitPolicy::kForever) return "spin";
+  return policy.spin_ns == 0 ? "sleep" : "spin " + std::to_string(policy.spin_ns / 1000) + " us, then sleep";
+}
+
+// CPU time the calling thread has used.
+std::chrono::nanoseconds thread_cpu() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+const WaitPolicy kPolicies[] = {WaitPolicy::sleep(), WaitPolicy::spin(), WaitPolicy::from_micros(2000)};
 
 }  // namespace
 
 TEST_CASE("run_event_loop runs posts, timers and other threads' posts until the work runs out", "[net][loop]") {
-  for (const WaitMode mode : {WaitMode::Blocking, WaitMode::BusyPoll}) {
-    INFO(name(mode));
+  for (const WaitPolicy policy : kPolicies) {
+    INFO(name(policy));
     asio::io_context ioc;
     Watchdog watchdog(ioc);
     std::vector<int> order;
@@ -74,7 +88,7 @@ TEST_CASE("run_event_loop runs posts, timers and other threads' posts until the 
         guard.reset();
       });
     });
-    const std::size_t handlers = tb::net::run_event_loop(ioc, mode);
+    const std::size_t handlers = tb::net::run_event_loop(ioc, policy);
     const auto elapsed = std::chrono::steady_clock::now() - start;
     other.join();
     CHECK_FALSE(watchdog.fired());
@@ -85,7 +99,7 @@ TEST_CASE("run_event_loop runs posts, timers and other threads' posts until the 
   }
 }
 
-TEST_CASE("stop() from another thread ends a busy-polling loop that still has work", "[net][loop]") {
+TEST_CASE("stop() from another thread ends a spinning loop that still has work", "[net][loop]") {
   asio::io_context ioc;
   Watchdog watchdog(ioc);
   auto guard = asio::make_work_guard(ioc);  // never released: only stop() can end the loop
@@ -100,11 +114,36 @@ TEST_CASE("stop() from another thread ends a busy-polling loop that still has wo
     std::this_thread::sleep_for(10ms);
     ioc.stop();
   });
-  (void)tb::net::run_event_loop(ioc, WaitMode::BusyPoll);
+  (void)tb::net::run_event_loop(ioc, WaitPolicy::spin());
   stopper.join();
   CHECK_FALSE(watchdog.fired());
   CHECK(ioc.stopped());
   CHECK(polled > 1);
+}
+
+TEST_CASE("a spin window sleeps once the window has passed; spinning for ever does not", "[net][loop]") {
+  // One timer 300 ms out and nothing else: a thread that spins burns the whole wait, one with a
+  // 5 ms window burns about 5 ms and sleeps the rest, one that sleeps burns nearly nothing.
+  const auto cpu_while_waiting = [](WaitPolicy policy) {
+    asio::io_context ioc;
+    Watchdog watchdog(ioc);
+    asio::steady_timer timer(ioc, 300ms);
+    bool fired = false;
+    timer.async_wait([&](const boost::system::error_code& ec) { fired = !ec; });
+    const auto before = thread_cpu();
+    (void)tb::net::run_event_loop(ioc, policy);
+    const auto used = thread_cpu() - before;
+    CHECK(fired);
+    CHECK_FALSE(watchdog.fired());
+    return used;
+  };
+  const auto spin = cpu_while_waiting(WaitPolicy::spin());
+  const auto window = cpu_while_waiting(WaitPolicy::from_micros(5000));
+  const auto sleep = cpu_while_waiting(WaitPolicy::sleep());
+  INFO("cpu: spin " << spin.count() << " ns, 5 ms window " << window.count() << " ns, sleep " << sleep.count() << " ns");
+  CHECK(window < 100ms);
+  CHECK(sleep < 50ms);
+  CHECK(spin > 2 * window);  // even on a loaded machine the spinner gets far more than 10 ms
 }
 
 TEST_CASE("pin_current_thread pins to an allowed CPU and explains a refusal", "[net][loop]") {

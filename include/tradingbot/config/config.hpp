@@ -75,10 +75,11 @@ struct TradingConfig {
   Price paper_tick_size = Price::from_raw(1'000'000);  // 0.01
   Qty paper_step_size = Qty::from_raw(1'000);          // 0.00001
   Money paper_min_notional = Money::from_integer(5);
-  // How the trading thread waits for events (net/event_loop.hpp): false sleeps in the kernel
-  // between events (the default: leaves the core to the other threads); true busy-polls, one
-  // core at 100%, and saves the kernel's wake-up on every event (tens of microseconds on a VM).
-  bool busy_poll = false;
+  // How the trading thread waits for events (net/event_loop.hpp): 0 sleeps in the kernel as soon
+  // as it is idle (the default: leaves the core to the other threads); N > 0 keeps polling for N
+  // us after each event first, so the rest of a burst skips the kernel's wake-up (tens of
+  // microseconds on a VM); -1 never sleeps, one core at 100%.
+  std::int64_t busy_poll_us = 0;
   std::int64_t cpu = -1;  // pin the trading thread to this CPU; -1 leaves it to the scheduler
 };
 
