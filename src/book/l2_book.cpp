@@ -7,6 +7,7 @@
 #endif
 
 #include "tradingbot/book/level_scan.hpp"
+#include "tradingbot/core/cpu_features.hpp"
 
 namespace tb::book {
 namespace detail {
@@ -48,19 +49,10 @@ __attribute__((target("avx2"))) std::size_t count_before_avx2(const std::int64_t
   return static_cast<std::size_t>(_mm_cvtsi128_si64(pair) + _mm_extract_epi64(pair, 1));
 }
 
-namespace {
-const bool kHasAvx2 = [] {
-  __builtin_cpu_init();  // may run before other constructors
-  return __builtin_cpu_supports("avx2") != 0;
-}();
-}  // namespace
-
-bool cpu_has_avx2() noexcept { return kHasAvx2; }
 #else
 std::size_t count_before_avx2(const std::int64_t* prices, std::int64_t p, bool bid) noexcept {
   return count_before_scalar(prices, p, bid);
 }
-bool cpu_has_avx2() noexcept { return false; }
 #endif
 
 }  // namespace detail
@@ -68,7 +60,7 @@ bool cpu_has_avx2() noexcept { return false; }
 namespace {
 
 inline std::size_t count_before(const std::int64_t* prices, std::int64_t p, bool bid) noexcept {
-  return detail::cpu_has_avx2() ? detail::count_before_avx2(prices, p, bid) : detail::count_before_scalar(prices, p, bid);
+  return cpu_has_avx2() ? detail::count_before_avx2(prices, p, bid) : detail::count_before_scalar(prices, p, bid);
 }
 
 // Branch-free lower bound: index of the first element for which `less(element)` is false.

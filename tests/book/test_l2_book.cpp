@@ -8,6 +8,7 @@
 
 #include "tradingbot/book/l2_book.hpp"
 #include "tradingbot/book/level_scan.hpp"
+#include "tradingbot/core/cpu_features.hpp"
 
 using tb::Price;
 using tb::Qty;
@@ -192,7 +193,7 @@ TEST_CASE("level scan: the scalar and AVX2 counts are exact on every block size"
   using tb::book::detail::count_before_avx2;
   using tb::book::detail::count_before_scalar;
   using tb::book::detail::kScanLevels;
-  const bool avx2 = tb::book::detail::cpu_has_avx2();
+  const bool avx2 = tb::cpu_has_avx2();
   if (!avx2) WARN("no AVX2 on this CPU: only the scalar version (the one in use) is checked");
   std::int64_t block[kScanLevels];
   for (std::uint32_t size = 0; size <= kScanLevels; ++size) {

@@ -56,6 +56,44 @@ StreamDecoder::Options generic_only() {
   o.exact_form_fast_path = false;
   return o;
 }
+
+StreamDecoder::Options scalar_levels() {
+  StreamDecoder::Options o;
+  o.exact_form_vector_levels = false;
+  return o;
+}
+
+// The exact-form fast path with its level arrays in their AVX2 version where the CPU has it
+// ("fast") and in the scalar one ("scalar"), next to the generic decoder they must match.
+struct ThreeDecoders {
+  StreamDecoder fast;
+  StreamDecoder scalar{scalar_levels()};
+  StreamDecoder generic{generic_only()};
+  DecodedMessage a;  // fast's
+  DecodedMessage s;  // scalar's
+  DecodedMessage g;  // generic's
+  // Outcomes of the three on `frame`; true when they agree (else the test fails, naming them).
+  bool agree(std::string_view frame, std::string_view raw_stream = {}) {
+    return same(frame, outcome(fast.decode_frame(frame, a, raw_stream), a),
+                outcome(scalar.decode_frame(frame, s, raw_stream), s),
+                outcome(generic.decode_frame(frame, g, raw_stream), g));
+  }
+  // The same with the frame's first `len` bytes read in place from `buffer` (its padding is
+  // whatever follows them) by the fast decoders, and copied by the generic one.
+  bool agree_in_place(const std::vector<char>& buffer, std::size_t len) {
+    const std::string_view frame(buffer.data(), len);
+    return same(frame, outcome(fast.decode_frame_padded(buffer.data(), len, buffer.size(), a), a),
+                outcome(scalar.decode_frame_padded(buffer.data(), len, buffer.size(), s), s),
+                outcome(generic.decode_frame(frame, g), g));
+  }
+  static bool same(std::string_view frame, const std::string& fast_out, const std::string& scalar_out,
+                   const std::string& generic_out) {
+    if (fast_out == generic_out && scalar_out == generic_out) return true;
+    FAIL_CHECK("frame " << frame << "\n fast:    " << fast_out << "\n scalar:  " << scalar_out
+                        << "\n generic: " << generic_out);
+    return false;
+  }
+};
 }  // namespace
 
 TEST_CASE("vectors: combined depthUpdate envelope and raw depthUpdate", "[exchange][decoder]") {
@@ -427,22 +465,14 @@ TEST_CASE("stream names", "[exchange][decoder]") {
 
 // depthUpdate, bookTicker, trade and aggTrade frames in Binance's exact form skip simdjson; the
 // fast path must give what the generic decoder gives, byte for byte, on real traffic and on every
-// frame one edit away from it (each takes the fast path, the generic path, or an error, and both
-// decoders must agree).
+// frame one edit away from it (each takes the fast path, the generic path, or an error, and the
+// decoders must agree). The fast path's level arrays run in their AVX2 version where the CPU has
+// it ("fast") and in the scalar one ("scalar"); both are held to the generic decoder.
 TEST_CASE("the exact-form fast path decodes exactly as the generic decoder", "[exchange][decoder]") {
-  StreamDecoder fast;
-  StreamDecoder generic(generic_only());
-  DecodedMessage a;
-  DecodedMessage b;
-  const auto agree = [&](std::string_view frame, std::string_view raw_stream = {}) {
-    const std::string fa = outcome(fast.decode_frame(frame, a, raw_stream), a);
-    const std::string ga = outcome(generic.decode_frame(frame, b, raw_stream), b);
-    if (fa != ga) {
-      FAIL_CHECK("frame " << frame << "\n fast:    " << fa << "\n generic: " << ga);
-      return false;
-    }
-    return true;
-  };
+  ThreeDecoders d;
+  DecodedMessage& a = d.a;
+  DecodedMessage& b = d.g;
+  const auto agree = [&](std::string_view frame, std::string_view raw_stream = {}) { return d.agree(frame, raw_stream); };
 
   SECTION("the real BTCUSDT capture") {
     const std::string path = "../shared/data/binance/btcusdt_spot_20240808.capture.gz";
@@ -539,6 +569,33 @@ TEST_CASE("the exact-form fast path decodes exactly as the generic decoder", "[e
     CHECK(outcome(fast_small.decode_frame(raw, a), a) == outcome(generic_small.decode_frame(raw, b), b));
     CHECK(fast_small.decode_frame(raw, a) == DecodeStatus::Oversized);
   }
-  CHECK(fast.stats().errors() == generic.stats().errors());
-  CHECK(fast.stats().ok == generic.stats().ok);
+  CHECK(d.fast.stats().errors() == d.generic.stats().errors());
+  CHECK(d.fast.stats().ok == d.generic.stats().ok);
+  CHECK(d.scalar.stats().errors() == d.generic.stats().errors());
+}
+
+// A live frame sits in a receive buffer whose bytes after it are whatever came next (the next
+// frame, stale data): the vector level parser reads up to 16 bytes past a string's start, so it
+// is tested on every truncation of a depth frame whose padding is the rest of that frame (more
+// levels, closing brackets and all). A level counts only if all its bytes lie inside the frame.
+TEST_CASE("the level parsers never take bytes past the frame's end for the frame", "[exchange][decoder]") {
+  const std::string frame =
+      R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT","U":50093239189,"u":50093239202,"b":[["61737.63000000","0.00000000"],["61730.17000000","12.50000000"],["9.12345678","123456.00000000"]],"a":[["61837.64000000","1.54698000"]]}})";
+  ThreeDecoders d;
+  const DecodedMessage& a = d.a;
+  std::vector<char> buffer(frame.size() + StreamDecoder::kPadding);
+  std::copy(frame.begin(), frame.end(), buffer.begin());
+  std::fill(buffer.begin() + static_cast<std::ptrdiff_t>(frame.size()), buffer.end(), '"');
+  std::size_t ok = 0;
+  for (std::size_t n = 0; n <= frame.size(); ++n) {
+    // The padding of a frame cut at n: the frame's own continuation, then quotes.
+    INFO("cut at " << n);
+    REQUIRE(d.agree_in_place(buffer, n));
+    ok += a.kind == MessageKind::DepthDiff ? 1 : 0;
+  }
+  CHECK(ok == 1);  // only the whole frame decodes
+  REQUIRE(a.depth_diff.bids.size() == 3);
+  CHECK(a.depth_diff.bids[1].qty.raw() == 1'250'000'000);
+  CHECK(a.depth_diff.bids[2].price.raw() == 912'345'678);
+  CHECK(a.depth_diff.bids[2].qty.raw() == 12'345'600'000'000);
 }

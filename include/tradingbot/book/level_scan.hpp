@@ -17,7 +17,6 @@ inline constexpr std::uint32_t kScanLevels = 64;
 // prices > p on the ask side (descending).
 [[nodiscard]] std::size_t count_before_scalar(const std::int64_t* prices, std::int64_t p, bool bid) noexcept;
 [[nodiscard]] std::size_t count_before_avx2(const std::int64_t* prices, std::int64_t p,
-                                            bool bid) noexcept;  // only where cpu_has_avx2()
-[[nodiscard]] bool cpu_has_avx2() noexcept;
+                                            bool bid) noexcept;  // only where tb::cpu_has_avx2()
 
 }  // namespace tb::book::detail

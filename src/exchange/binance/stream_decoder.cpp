@@ -2,12 +2,19 @@
 
 #include <simdjson.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <new>
 #include <type_traits>
 #include <vector>
+
+#include "tradingbot/core/cpu_features.hpp"
 
 namespace tb::binance {
 namespace od = simdjson::ondemand;
@@ -269,6 +276,177 @@ inline bool json_kind_of(od::value& v, JsonKind& out) noexcept {
   return true;
 }
 
+// ---- Level arrays ----
+// [["price","qty"],...]: the bulk of every depth message. The pieces below are shared by the
+// generic path (whitespace allowed between tokens), the exact form and its AVX2 version, so the
+// three accept exactly the same texts.
+
+enum class LevelScan : std::uint8_t { Ok, NotLevels, TooMany };
+
+template <bool Spaces>
+inline void skip_spaces(const char*& p, const char* end) noexcept {
+  if constexpr (Spaces) {
+    while (p < end && is_space(*p)) ++p;
+  }
+}
+
+// The array's opening bracket; `p` ends on the first level's '[' or the closing ']'.
+template <bool Spaces>
+inline bool open_levels(const char*& p, const char* end) noexcept {
+  skip_spaces<Spaces>(p, end);
+  if (p >= end || *p++ != '[') return false;
+  skip_spaces<Spaces>(p, end);
+  return true;
+}
+
+// One ["price","qty"] from its '['; `p` ends after its ']'.
+template <bool Spaces>
+inline bool scan_level(const char*& p, const char* end, Level& level) noexcept {
+  std::int64_t price = 0;
+  std::int64_t qty = 0;
+  skip_spaces<Spaces>(p, end);
+  if (p >= end || *p++ != '[') return false;
+  skip_spaces<Spaces>(p, end);
+  if (!scan_decimal_string(p, end, price)) return false;
+  skip_spaces<Spaces>(p, end);
+  if (p >= end || *p++ != ',') return false;
+  skip_spaces<Spaces>(p, end);
+  if (!scan_decimal_string(p, end, qty)) return false;
+  skip_spaces<Spaces>(p, end);
+  if (p >= end || *p++ != ']') return false;
+  level = Level{Price::from_raw(price), Qty::from_raw(qty)};
+  return true;
+}
+
+// What follows a level: ',' and another level, the array's closing ']', or anything else.
+enum class AfterLevel : std::uint8_t { Next, End, Bad };
+template <bool Spaces>
+inline AfterLevel after_level(const char*& p, const char* end) noexcept {
+  skip_spaces<Spaces>(p, end);
+  if (p >= end) return AfterLevel::Bad;
+  if (*p == ',') {
+    ++p;
+    return AfterLevel::Next;
+  }
+  return *p++ == ']' ? AfterLevel::End : AfterLevel::Bad;
+}
+
+#if defined(__x86_64__)
+// Shuffles that line up a Binance decimal "<d digits>.<8 digits>" (d = 1..6, so the string and its
+// closing quote fit 16 bytes) as 16 digit bytes: the integer part right-aligned in bytes 0..7
+// (0x80: a zero byte), the fraction in bytes 8..15.
+struct DecimalShuffles {
+  alignas(16) std::uint8_t by_digits[7][16];
+};
+constexpr DecimalShuffles make_decimal_shuffles() {
+  DecimalShuffles t{};
+  for (int d = 1; d <= 6; ++d) {
+    for (int i = 0; i < 8; ++i) {
+      const int from = i - (8 - d);
+      t.by_digits[d][i] = from < 0 ? 0x80 : static_cast<std::uint8_t>(from);
+      t.by_digits[d][8 + i] = static_cast<std::uint8_t>(d + 1 + i);
+    }
+  }
+  return t;
+}
+constexpr DecimalShuffles kDecimalShuffles = make_decimal_shuffles();
+
+// Offset of the first '"' in s[0..16), 16 when there is none.
+__attribute__((target("avx2"))) inline unsigned quote_offset16(const char* s) noexcept {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+  const auto quotes = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'))));
+  return static_cast<unsigned>(__builtin_ctz(quotes | 0x10000u));
+}
+
+// One ["price","qty"] in Binance's form from its '[' (both strings "<1..6 digits>.<8 digits>"),
+// both numbers converted in one 256-bit pass: digits lined up by a shuffle, checked in one
+// compare, then multiply-added in pairs, fours and eights. It reads up to 16 bytes past a
+// string's start, which may run into the frame's padding, but accepts a level only when every
+// byte it stands for lies before `end`. False (and `p` untouched) for anything else, which the
+// caller hands to scan_level.
+__attribute__((target("avx2"))) inline bool binance_level(const char*& p, const char* end, Level& level) noexcept {
+  std::uint16_t open;
+  std::memcpy(&open, p, 2);
+  if (open != ('[' | ('"' << 8))) return false;
+  const char* const price = p + 2;
+  const unsigned price_len = quote_offset16(price);
+  const char* const qty = price + price_len + 3;  // after `","`
+  const unsigned qty_len = quote_offset16(qty);
+  const unsigned price_digits = price_len - 9;  // integer digits; wraps to huge when short
+  const unsigned qty_digits = qty_len - 9;
+  if (price_digits - 1 > 5 || qty_digits - 1 > 5 || qty + qty_len + 1 >= end) return false;
+  if (price[price_digits] != '.' || qty[qty_digits] != '.' || price[price_len + 1] != ',' ||
+      price[price_len + 2] != '"' || qty[qty_len + 1] != ']') {
+    return false;
+  }
+  const __m256i text = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qty)),
+                                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(price)));
+  const __m256i shuffle =
+      _mm256_set_m128i(_mm_load_si128(reinterpret_cast<const __m128i*>(kDecimalShuffles.by_digits[qty_digits])),
+                       _mm_load_si128(reinterpret_cast<const __m128i*>(kDecimalShuffles.by_digits[price_digits])));
+  const __m256i digits = _mm256_shuffle_epi8(_mm256_sub_epi8(text, _mm256_set1_epi8('0')), shuffle);
+  // Every byte a digit (the zero fill is one): min(b, 9) == b.
+  const __m256i nine = _mm256_set1_epi8(9);
+  if (static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(digits, nine), digits))) !=
+      0xFFFFFFFFu) {
+    return false;
+  }
+  const __m256i pairs = _mm256_maddubs_epi16(digits, _mm256_set1_epi16(0x010A));  // 10a + b
+  const __m256i fours = _mm256_madd_epi16(pairs, _mm256_set1_epi32(0x00010064));  // 100x + y
+  const __m256i fours16 = _mm256_packus_epi32(fours, fours);                       // < 10000: fits u16
+  const __m256i eights = _mm256_madd_epi16(fours16, _mm256_set1_epi32(0x00012710));  // 10000x + y
+  // Each 128-bit half now holds its number's integer part in lane 0 and fraction in lane 1
+  // (lambdas would not inherit this function's target, so the lanes are read one by one).
+  const __m128i price_words = _mm256_castsi256_si128(eights);
+  const __m128i qty_words = _mm256_extracti128_si256(eights, 1);
+  const auto lane = [](int value) { return static_cast<std::int64_t>(static_cast<std::uint32_t>(value)); };
+  level = Level{Price::from_raw(lane(_mm_cvtsi128_si32(price_words)) * kFixedScale + lane(_mm_extract_epi32(price_words, 1))),
+                Qty::from_raw(lane(_mm_cvtsi128_si32(qty_words)) * kFixedScale + lane(_mm_extract_epi32(qty_words, 1)))};
+  p = qty + qty_len + 2;
+  return true;
+}
+
+#endif
+
+// A level array [["price","qty"],...] scanned strictly from `p` (exact grammar, strings without
+// escapes, exactly two decimal strings per level) into `out`; `p` ends after the closing bracket.
+// `Spaces`: whether whitespace may appear between tokens (the generic path: JSON allows it); the
+// exact form has none, and skipping the checks is a fifth of the scan.
+// `Vector`: each level is first tried with binance_level (AVX2), then scan_level; only
+// scan_levels_exact_avx2 instantiates it, inside its AVX2 target.
+template <bool Spaces, bool Vector>
+inline LevelScan scan_level_array(const char*& p, const char* end, std::vector<Level>& out, std::size_t max_levels) {
+  out.clear();
+  if (!open_levels<Spaces>(p, end)) return LevelScan::NotLevels;
+  if (p < end && *p == ']') {
+    ++p;
+    return LevelScan::Ok;
+  }
+  for (;;) {
+    Level level;
+    bool parsed = false;
+#if defined(__x86_64__)
+    if constexpr (Vector) parsed = p < end && binance_level(p, end, level);
+#endif
+    if (!parsed && !scan_level<Spaces>(p, end, level)) return LevelScan::NotLevels;
+    if (out.size() >= max_levels) return LevelScan::TooMany;
+    out.push_back(level);
+    if (const AfterLevel next = after_level<Spaces>(p, end); next != AfterLevel::Next) {
+      return next == AfterLevel::End ? LevelScan::Ok : LevelScan::NotLevels;
+    }
+  }
+}
+
+#if defined(__x86_64__)
+// flatten: binance_level can only be inlined into an AVX2 function, and scan_level_array is not
+// one until it is inlined here; flatten inlines the whole call tree into this function.
+__attribute__((target("avx2"), flatten)) LevelScan scan_levels_exact_avx2(const char*& p, const char* end,
+                                                                            std::vector<Level>& out,
+                                                                            std::size_t max_levels) {
+  return scan_level_array<false, true>(p, end, out, max_levels);
+}
+#endif
+
 // Presence bits for the fields of one payload.
 enum : std::uint32_t {
   kE = 1u << 0,        // "e"
@@ -341,51 +519,20 @@ struct StreamDecoder::Impl {
     }
   }
 
-  // A level array [["price","qty"],...] scanned strictly from `p` (exact grammar, strings
-  // without escapes, exactly two decimal strings per level) into `out`; `p` ends after the
-  // closing bracket. Whitespace between tokens is allowed, as JSON allows it.
-  // `Spaces`: whether whitespace may appear between tokens (the generic path: JSON allows it);
-  // the exact form has none, and skipping the checks is a fifth of the scan.
-  enum class LevelScan : std::uint8_t { Ok, NotLevels, TooMany };
   template <bool Spaces>
   LevelScan scan_levels(const char*& p, const char* const end, std::vector<Level>& out) {
-    out.clear();
-    auto ws = [&] {
-      if constexpr (Spaces) {
-        while (p < end && is_space(*p)) ++p;
-      }
-    };
-    ws();
-    if (p >= end || *p++ != '[') return LevelScan::NotLevels;
-    ws();
-    if (p < end && *p == ']') {
-      ++p;
-      return LevelScan::Ok;
+    return scan_level_array<Spaces, false>(p, end, out, options.max_levels_per_side);
+  }
+
+  // The exact form's level arrays: with AVX2 both numbers of a level are converted at once
+  // (scan_levels_exact_avx2), otherwise scan_levels<false>. Same answers either way.
+  LevelScan scan_exact_levels(const char*& p, const char* const end, std::vector<Level>& out) {
+#if defined(__x86_64__)
+    if (options.exact_form_vector_levels && cpu_has_avx2()) {
+      return scan_levels_exact_avx2(p, end, out, options.max_levels_per_side);
     }
-    for (;;) {
-      std::int64_t price = 0;
-      std::int64_t qty = 0;
-      ws();
-      if (p >= end || *p++ != '[') return LevelScan::NotLevels;
-      ws();
-      if (!scan_decimal_string(p, end, price)) return LevelScan::NotLevels;
-      ws();
-      if (p >= end || *p++ != ',') return LevelScan::NotLevels;
-      ws();
-      if (!scan_decimal_string(p, end, qty)) return LevelScan::NotLevels;
-      ws();
-      if (p >= end || *p++ != ']') return LevelScan::NotLevels;
-      if (out.size() >= options.max_levels_per_side) return LevelScan::TooMany;
-      out.push_back(Level{Price::from_raw(price), Qty::from_raw(qty)});
-      ws();
-      if (p >= end) return LevelScan::NotLevels;
-      if (*p == ',') {
-        ++p;
-        continue;
-      }
-      if (*p++ != ']') return LevelScan::NotLevels;
-      return LevelScan::Ok;
-    }
+#endif
+    return scan_levels<false>(p, end, out);
   }
 
   // A level array field: simdjson's stage 1 has indexed the document and raw_json() skips the
@@ -463,8 +610,8 @@ struct StreamDecoder::Impl {
           !update_id(",\"u\":", d.final_update_id) || d.first_update_id > d.final_update_id) {
         return false;
       }
-      if (!literal(p, end, ",\"b\":") || scan_levels<false>(p, end, bids) != LevelScan::Ok) return false;
-      if (!literal(p, end, ",\"a\":") || scan_levels<false>(p, end, asks) != LevelScan::Ok) return false;
+      if (!literal(p, end, ",\"b\":") || scan_exact_levels(p, end, bids) != LevelScan::Ok) return false;
+      if (!literal(p, end, ",\"a\":") || scan_exact_levels(p, end, asks) != LevelScan::Ok) return false;
       d.bids = market::LevelSpan(bids);
       d.asks = market::LevelSpan(asks);
     } else if (literal(p, end, "{\"u\":")) {
