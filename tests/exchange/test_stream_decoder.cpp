@@ -59,11 +59,11 @@ StreamDecoder::Options generic_only() {
 
 StreamDecoder::Options scalar_levels() {
   StreamDecoder::Options o;
-  o.exact_form_vector_levels = false;
+  o.exact_form_vector_decimals = false;
   return o;
 }
 
-// The exact-form fast path with its level arrays in their AVX2 version where the CPU has it
+// The exact-form fast path with its decimals converted in their AVX2 version where the CPU has it
 // ("fast") and in the scalar one ("scalar"), next to the generic decoder they must match.
 struct ThreeDecoders {
   StreamDecoder fast;
@@ -575,25 +575,32 @@ TEST_CASE("the exact-form fast path decodes exactly as the generic decoder", "[e
 }
 
 // A live frame sits in a receive buffer whose bytes after it are whatever came next (the next
-// frame, stale data): the vector level parser reads up to 16 bytes past a string's start, so it
-// is tested on every truncation of a depth frame whose padding is the rest of that frame (more
-// levels, closing brackets and all). A level counts only if all its bytes lie inside the frame.
-TEST_CASE("the level parsers never take bytes past the frame's end for the frame", "[exchange][decoder]") {
-  const std::string frame =
+// frame, stale data): the vector decimal parsers read up to 16 bytes past a string's start, so
+// they are tested on every truncation of a depth and a bookTicker frame whose padding is the rest
+// of that frame. A value counts only if all its bytes lie inside the frame.
+TEST_CASE("the decimal parsers never take bytes past the frame's end for the frame", "[exchange][decoder]") {
+  const std::string depth =
       R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT","U":50093239189,"u":50093239202,"b":[["61737.63000000","0.00000000"],["61730.17000000","12.50000000"],["9.12345678","123456.00000000"]],"a":[["61837.64000000","1.54698000"]]}})";
+  const std::string ticker =
+      R"({"stream":"btcusdt@bookTicker","data":{"u":50093239212,"s":"BTCUSDT","b":"61837.63000000","B":"3.78826000","a":"61837.64000000","A":"1.54698000"}})";
   ThreeDecoders d;
   const DecodedMessage& a = d.a;
-  std::vector<char> buffer(frame.size() + StreamDecoder::kPadding);
-  std::copy(frame.begin(), frame.end(), buffer.begin());
-  std::fill(buffer.begin() + static_cast<std::ptrdiff_t>(frame.size()), buffer.end(), '"');
-  std::size_t ok = 0;
-  for (std::size_t n = 0; n <= frame.size(); ++n) {
-    // The padding of a frame cut at n: the frame's own continuation, then quotes.
-    INFO("cut at " << n);
-    REQUIRE(d.agree_in_place(buffer, n));
-    ok += a.kind == MessageKind::DepthDiff ? 1 : 0;
+  for (const std::string& frame : {depth, ticker}) {
+    std::vector<char> buffer(frame.size() + StreamDecoder::kPadding);
+    std::copy(frame.begin(), frame.end(), buffer.begin());
+    std::fill(buffer.begin() + static_cast<std::ptrdiff_t>(frame.size()), buffer.end(), '"');
+    std::size_t decoded = 0;
+    for (std::size_t n = 0; n <= frame.size(); ++n) {
+      // The padding of a frame cut at n: the frame's own continuation, then quotes.
+      INFO("cut at " << n);
+      REQUIRE(d.agree_in_place(buffer, n));
+      decoded += a.kind != MessageKind::None ? 1 : 0;
+    }
+    CHECK(decoded == 1);  // only the whole frame decodes
   }
-  CHECK(ok == 1);  // only the whole frame decodes
+  CHECK(a.book_ticker.bid_qty.raw() == 378'826'000);
+  CHECK(a.book_ticker.ask_price.raw() == 6'183'764'000'000);
+  REQUIRE(d.agree(depth));
   REQUIRE(a.depth_diff.bids.size() == 3);
   CHECK(a.depth_diff.bids[1].qty.raw() == 1'250'000'000);
   CHECK(a.depth_diff.bids[2].price.raw() == 912'345'678);

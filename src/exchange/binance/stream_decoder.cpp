@@ -358,32 +358,24 @@ __attribute__((target("avx2"))) inline unsigned quote_offset16(const char* s) no
   return static_cast<unsigned>(__builtin_ctz(quotes | 0x10000u));
 }
 
-// One ["price","qty"] in Binance's form from its '[' (both strings "<1..6 digits>.<8 digits>"),
-// both numbers converted in one 256-bit pass: digits lined up by a shuffle, checked in one
-// compare, then multiply-added in pairs, fours and eights. It reads up to 16 bytes past a
-// string's start, which may run into the frame's padding, but accepts a level only when every
-// byte it stands for lies before `end`. False (and `p` untouched) for anything else, which the
-// caller hands to scan_level.
-__attribute__((target("avx2"))) inline bool binance_level(const char*& p, const char* end, Level& level) noexcept {
-  std::uint16_t open;
-  std::memcpy(&open, p, 2);
-  if (open != ('[' | ('"' << 8))) return false;
-  const char* const price = p + 2;
-  const unsigned price_len = quote_offset16(price);
-  const char* const qty = price + price_len + 3;  // after `","`
-  const unsigned qty_len = quote_offset16(qty);
-  const unsigned price_digits = price_len - 9;  // integer digits; wraps to huge when short
-  const unsigned qty_digits = qty_len - 9;
-  if (price_digits - 1 > 5 || qty_digits - 1 > 5 || qty + qty_len + 1 >= end) return false;
-  if (price[price_digits] != '.' || qty[qty_digits] != '.' || price[price_len + 1] != ',' ||
-      price[price_len + 2] != '"' || qty[qty_len + 1] != ']') {
+// Two decimals in Binance's form "<1..6 digits>.<8 digits>", whose strings start at `first` and
+// `second` (just past their opening quotes) and close at offsets `first_len` and `second_len`,
+// converted in one 256-bit pass: digits lined up by a shuffle, checked in one compare, then
+// multiply-added in pairs, fours and eights. Reads 16 bytes from each start (the caller makes
+// sure they are readable). False for anything else.
+__attribute__((target("avx2"))) inline bool binance_decimal_pair(const char* first, unsigned first_len,
+                                                                 const char* second, unsigned second_len,
+                                                                 std::int64_t& x, std::int64_t& y) noexcept {
+  const unsigned first_digits = first_len - 9;  // integer digits; wraps to huge when short
+  const unsigned second_digits = second_len - 9;
+  if (first_digits - 1 > 5 || second_digits - 1 > 5 || first[first_digits] != '.' || second[second_digits] != '.') {
     return false;
   }
-  const __m256i text = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qty)),
-                                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(price)));
+  const __m256i text = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(second)),
+                                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(first)));
   const __m256i shuffle =
-      _mm256_set_m128i(_mm_load_si128(reinterpret_cast<const __m128i*>(kDecimalShuffles.by_digits[qty_digits])),
-                       _mm_load_si128(reinterpret_cast<const __m128i*>(kDecimalShuffles.by_digits[price_digits])));
+      _mm256_set_m128i(_mm_load_si128(reinterpret_cast<const __m128i*>(kDecimalShuffles.by_digits[second_digits])),
+                       _mm_load_si128(reinterpret_cast<const __m128i*>(kDecimalShuffles.by_digits[first_digits])));
   const __m256i digits = _mm256_shuffle_epi8(_mm256_sub_epi8(text, _mm256_set1_epi8('0')), shuffle);
   // Every byte a digit (the zero fill is one): min(b, 9) == b.
   const __m256i nine = _mm256_set1_epi8(9);
@@ -397,12 +389,72 @@ __attribute__((target("avx2"))) inline bool binance_level(const char*& p, const 
   const __m256i eights = _mm256_madd_epi16(fours16, _mm256_set1_epi32(0x00012710));  // 10000x + y
   // Each 128-bit half now holds its number's integer part in lane 0 and fraction in lane 1
   // (lambdas would not inherit this function's target, so the lanes are read one by one).
-  const __m128i price_words = _mm256_castsi256_si128(eights);
-  const __m128i qty_words = _mm256_extracti128_si256(eights, 1);
+  const __m128i first_words = _mm256_castsi256_si128(eights);
+  const __m128i second_words = _mm256_extracti128_si256(eights, 1);
   const auto lane = [](int value) { return static_cast<std::int64_t>(static_cast<std::uint32_t>(value)); };
-  level = Level{Price::from_raw(lane(_mm_cvtsi128_si32(price_words)) * kFixedScale + lane(_mm_extract_epi32(price_words, 1))),
-                Qty::from_raw(lane(_mm_cvtsi128_si32(qty_words)) * kFixedScale + lane(_mm_extract_epi32(qty_words, 1)))};
+  x = lane(_mm_cvtsi128_si32(first_words)) * kFixedScale + lane(_mm_extract_epi32(first_words, 1));
+  y = lane(_mm_cvtsi128_si32(second_words)) * kFixedScale + lane(_mm_extract_epi32(second_words, 1));
+  return true;
+}
+
+// One ["price","qty"] in Binance's form from its '[', both numbers through binance_decimal_pair.
+// It may read into the frame's padding (up to 37 bytes past `p`), but accepts a level only when
+// every byte it stands for lies before `end`. False (and `p` untouched) for anything else, which
+// the caller hands to scan_level.
+__attribute__((target("avx2"))) inline bool binance_level(const char*& p, const char* end, Level& level) noexcept {
+  std::uint16_t open;
+  std::memcpy(&open, p, 2);
+  if (open != ('[' | ('"' << 8))) return false;
+  const char* const price = p + 2;
+  const unsigned price_len = quote_offset16(price);
+  const char* const qty = price + price_len + 3;  // after `","`
+  const unsigned qty_len = quote_offset16(qty);
+  if (qty + qty_len + 1 >= end || price[price_len + 1] != ',' || price[price_len + 2] != '"' ||
+      qty[qty_len + 1] != ']') {
+    return false;
+  }
+  std::int64_t price_raw = 0;
+  std::int64_t qty_raw = 0;
+  if (!binance_decimal_pair(price, price_len, qty, qty_len, price_raw, qty_raw)) return false;
+  level = Level{Price::from_raw(price_raw), Qty::from_raw(qty_raw)};
   p = qty + qty_len + 2;
+  return true;
+}
+
+// A bookTicker's four prices and quantities in Binance's form, from just before its "b" key:
+// ,"b":"<bid>","B":"<bid qty>","a":"<ask>","A":"<ask qty>" (`p` ends after the last quote).
+// Same contract as binance_level: false and `p` untouched unless every byte is that and lies
+// before `end`; the caller then reads the fields one by one.
+__attribute__((target("avx2"), flatten)) bool binance_ticker_prices(const char*& p, const char* end,
+                                                                    market::BookTicker& t) noexcept {
+  // The shortest such text is 68 bytes; requiring it bounds every read below to p + 87, inside
+  // the 64 bytes of padding past `end`.
+  static constexpr char kKeys[4][8] = {",\"b\":\"", "\",\"B\":\"", "\",\"a\":\"", "\",\"A\":\""};
+  if (end - p < 68 || std::memcmp(p, kKeys[0], 6) != 0) return false;
+  const char* strings[4];
+  unsigned lengths[4];
+  const char* next = p + 6;
+  for (int k = 0; k < 4; ++k) {
+    strings[k] = next;
+    lengths[k] = quote_offset16(next);
+    if (lengths[k] > 15) return false;
+    next += lengths[k];  // the closing quote
+    if (k < 3) {
+      if (std::memcmp(next, kKeys[k + 1], 7) != 0) return false;
+      next += 7;
+    }
+  }
+  if (next >= end) return false;  // the last closing quote must be in the frame
+  std::int64_t bid = 0, bid_qty = 0, ask = 0, ask_qty = 0;
+  if (!binance_decimal_pair(strings[0], lengths[0], strings[1], lengths[1], bid, bid_qty) ||
+      !binance_decimal_pair(strings[2], lengths[2], strings[3], lengths[3], ask, ask_qty)) {
+    return false;
+  }
+  t.bid_price = Price::from_raw(bid);
+  t.bid_qty = Qty::from_raw(bid_qty);
+  t.ask_price = Price::from_raw(ask);
+  t.ask_qty = Qty::from_raw(ask_qty);
+  p = next + 1;
   return true;
 }
 
@@ -528,11 +580,21 @@ struct StreamDecoder::Impl {
   // (scan_levels_exact_avx2), otherwise scan_levels<false>. Same answers either way.
   LevelScan scan_exact_levels(const char*& p, const char* const end, std::vector<Level>& out) {
 #if defined(__x86_64__)
-    if (options.exact_form_vector_levels && cpu_has_avx2()) {
-      return scan_levels_exact_avx2(p, end, out, options.max_levels_per_side);
-    }
+    if (vector_decimals) return scan_levels_exact_avx2(p, end, out, options.max_levels_per_side);
 #endif
     return scan_levels<false>(p, end, out);
+  }
+
+  // A bookTicker's prices and quantities two at a time with AVX2 (binance_ticker_prices); false
+  // leaves `p` where it was, for the field-by-field scan.
+  bool vector_ticker_prices(const char*& p, const char* const end, market::BookTicker& t) {
+#if defined(__x86_64__)
+    if (vector_decimals) return binance_ticker_prices(p, end, t);
+#endif
+    (void)p;
+    (void)end;
+    (void)t;
+    return false;
   }
 
   // A level array field: simdjson's stage 1 has indexed the document and raw_json() skips the
@@ -617,8 +679,10 @@ struct StreamDecoder::Impl {
     } else if (literal(p, end, "{\"u\":")) {
       kind = MessageKind::BookTicker;
       market::BookTicker& t = x.ticker;
-      if (!plain_uint(p, end, t.update_id) || !symbol() || !decimal(",\"b\":", t.bid_price) ||
-          !decimal(",\"B\":", t.bid_qty) || !decimal(",\"a\":", t.ask_price) || !decimal(",\"A\":", t.ask_qty)) {
+      if (!plain_uint(p, end, t.update_id) || !symbol()) return false;
+      if (!vector_ticker_prices(p, end, t) &&
+          (!decimal(",\"b\":", t.bid_price) || !decimal(",\"B\":", t.bid_qty) || !decimal(",\"a\":", t.ask_price) ||
+           !decimal(",\"A\":", t.ask_qty))) {
         return false;
       }
     } else if (literal(p, end, "{\"e\":\"trade\"")) {
@@ -886,6 +950,8 @@ struct StreamDecoder::Impl {
   DecodeStatus build(DecodedMessage& out, const StreamName& name, const Symbol* rest_symbol);
 
   Options options;
+  // Binance-form decimals two at a time with AVX2: the option and the CPU, decided once.
+  const bool vector_decimals = options.exact_form_vector_decimals && cpu_has_avx2();
   od::parser parser;
   // Padded copy for decode_frame(string_view) and snapshots. Allocated, never zero-filled: its
   // pages are only touched as far as frames reach (live frames arrive padded and skip it), so

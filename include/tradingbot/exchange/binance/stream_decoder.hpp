@@ -3,8 +3,9 @@
 // tb::market events, with simdjson On-Demand and ONE reused parser. The four events of nearly
 // all live traffic (depthUpdate, bookTicker, trade, aggTrade) are first tried in Binance's exact
 // compact form by a strict one-pass scanner; any deviation goes to simdjson, with the same result.
-// Within it, where the CPU has AVX2, each depth level in Binance's decimal form ("61737.63000000")
-// has its price and quantity converted together in one vector pass (scalar otherwise).
+// Within it, where the CPU has AVX2, Binance-form decimals ("61737.63000000") are converted two at
+// a time in one vector pass (a depth level's price and quantity, a bookTicker's bid and ask
+// pairs); scalar otherwise.
 //
 // Decoded: bookTicker, trade, aggTrade, depthUpdate, partial depth (depth5/10/20, symbol from the
 // stream name), kline, serverShutdown (raw and "!serverShutdown"), control replies
@@ -113,9 +114,10 @@ class StreamDecoder {
     // depthUpdate, bookTicker, trade and aggTrade frames in Binance's exact compact form skip
     // simdjson (see decode_exact); off only where tests hold that path to the generic decoder.
     bool exact_form_fast_path = true;
-    // Within it, depth levels in Binance's decimal form are converted two numbers at a time with
-    // AVX2 where the CPU has it; off only where tests hold the scalar version to the generic one.
-    bool exact_form_vector_levels = true;
+    // Within it, Binance-form decimals (depth levels, a bookTicker's prices and quantities) are
+    // converted two at a time with AVX2 where the CPU has it; off only where tests hold the
+    // scalar version to the generic one.
+    bool exact_form_vector_decimals = true;
   };
   static constexpr std::size_t kPadding = 64;  // == SIMDJSON_PADDING (static_assert in the .cpp)
 
