@@ -204,6 +204,8 @@ struct Daemon::Impl {
     status->started_wall_ns = started_wall_ns;
     status->published_mono_ns = monotonic_ns();
     status->loop_iterations = loop_iterations;
+    status->busy_poll_us = config.trading.busy_poll_us;
+    status->cpu = config.trading.cpu;
     status->halted = halted;
     status->config_reloads = config_reloads;
     if (store) status->store = store->status();

@@ -90,6 +90,8 @@ void add_status_endpoints(http::Router& router, StatusSources sources) {
     json.key("loop").begin_object();
     json.key("lag_ms").raw_number(millis3(loop_lag_ns(*heartbeat)));
     json.member("heartbeats", status->loop_iterations);
+    json.member("busy_poll_us", status->busy_poll_us);
+    json.member("cpu", status->cpu);
     json.key("snapshot_age_ms").raw_number(millis3(monotonic_ns() - status->published_mono_ns));
     json.end_object();
     write_symbol_states(json, *status);

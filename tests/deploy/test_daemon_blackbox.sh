@@ -60,7 +60,7 @@ curl -s --max-time 2 "http://127.0.0.1:$port/ready" | grep -q 'BTCUSDT: book not
 pass "/ready 503 with reasons"
 
 status=$(curl -s --max-time 2 "http://127.0.0.1:$port/status")
-for field in '"version"' '"mode":"paper"' '"symbols"' '"BTCUSDT"' '"http"'; do
+for field in '"version"' '"mode":"paper"' '"symbols"' '"BTCUSDT"' '"http"' '"busy_poll_us":0,"cpu":-1,'; do
   echo "$status" | grep -q "$field" || fail "/status lacks $field: $status"
 done
 pass "/status"
@@ -112,7 +112,8 @@ start_daemon "$WORK/spin.toml"
 wait_http "http://127.0.0.1:$port/health"
 grep -q "trading thread: busy-polls (one core at 100%), pinned to cpu $cpu" "$WORK/daemon.log" ||
   fail "no busy-poll line in the log: $(cat "$WORK/daemon.log")"
-[ "$(http_status "http://127.0.0.1:$port/status")" = 200 ] || fail "/status is not 200 while busy-polling"
+status=$(curl -s --max-time 2 "http://127.0.0.1:$port/status")
+echo "$status" | grep -q "\"busy_poll_us\":-1,\"cpu\":$cpu," || fail "/status does not show the wait mode and pin: $status"
 stop_daemon
 write_config "$WORK/window.toml" "$port"
 sed -i 's/^mode = "paper"$/mode = "paper"\nbusy_poll_us = 300/' "$WORK/window.toml"

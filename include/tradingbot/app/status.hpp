@@ -98,6 +98,8 @@ struct DaemonStatus {
   Nanos started_wall_ns = 0;
   Nanos published_mono_ns = 0;  // when the trading thread built this snapshot
   std::uint64_t loop_iterations = 0;
+  std::int64_t busy_poll_us = 0;  // how the trading thread waits (trading.busy_poll_us)
+  std::int64_t cpu = -1;          // the CPU it is pinned to, -1 when not pinned
   bool halted = false;
   // Why the daemon is not ready to trade; empty when it is. Each entry is one short reason
   // ("BTCUSDT: book not synced"). Filled by the market-data and order paths as they land.
