@@ -258,7 +258,15 @@ void report_extras() {
   std::printf("pipeline (decode+sync+book+cache): %.3f M msg/s (thread CPU time, best of 15)\n", n / best_pipeline / 1e6);
   std::printf("decoder alone:                    %.3f M msg/s (thread CPU time, best of 15)\n", n / best_decode / 1e6);
   std::printf("plain simdjson On-Demand walk:    %.3f M msg/s (thread CPU time, best of 15)\n", n / best_walk / 1e6);
-  std::printf("pipeline / simdjson walk ratio:   %.2f (target: at least 0.65, and 1.5 M msg/s)\n", best_walk / best_pipeline);
+  // The issue's target is 1.5 M msg/s, "65% of the 2.3 M msg/s simdjson walks this capture at on
+  // this machine class". The walk's own speed depends on the kernel simdjson picks for the CPU
+  // (on an AVX-512 CPU, icelake, it walks about twice as fast as with haswell), so the ratio to
+  // the walk measured here is printed beside the absolute target.
+  const double pipeline_rate = n / best_pipeline;
+  std::printf("pipeline / simdjson walk ratio:   %.2f (simdjson kernel here: %s); target 1.5 M msg/s "
+              "(65%% of the 2.3 M msg/s the issue quotes for the walk): %s\n",
+              best_walk / best_pipeline, simdjson::get_active_implementation()->name().c_str(),
+              pipeline_rate >= 1.5e6 ? "met" : "NOT met");
   std::printf("vs the old Python stack (15,000 msg/s): %.0fx\n", n / best_pipeline / 15000.0);
 
   // Allocations after warm-up: the first 1000 messages (book creation, snapshot, first big
@@ -274,8 +282,12 @@ void report_extras() {
                 static_cast<unsigned long long>(allocs), c.lines.size() - warm,
                 static_cast<double>(allocs) / static_cast<double>(c.lines.size() - warm));
   }
-  // Per-message latency, snapshots excluded; second pass so caches and code are warm.
-  {
+  // Per-message latency, snapshots excluded; second pass so caches and code are warm. Back to
+  // back, the books' deferred deep levels are applied inside the messages that fill their queues
+  // (the headline, held to the target); the daemon applies them while the trading thread is idle
+  // (MarketStreamManager), which the second reading mimics by applying them between messages,
+  // untimed.
+  for (const bool idle_drain : {false, true}) {
     std::vector<std::int64_t> ns, depth_ns, other_ns;
     std::vector<double> depth_ns_per_level;
     std::vector<double> decode_ns_per_level;  // the same diffs through a second decoder alone
@@ -296,6 +308,7 @@ void report_extras() {
         const auto t0 = std::chrono::steady_clock::now();
         feed(p, c, l);
         const auto t1 = std::chrono::steady_clock::now();
+        if (idle_drain) (void)p.apply_deferred_book_levels(SIZE_MAX);
         if (l.snapshot) continue;
         const std::int64_t took = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
         ns.push_back(took);
@@ -316,6 +329,13 @@ void report_extras() {
       return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))];
     };
     const std::int64_t p50 = pct(ns, 0.5), p99 = pct(ns, 0.99), p999 = pct(ns, 0.999);  // ns sorted now
+    if (idle_drain) {
+      std::printf("  as the daemon runs it (deferred deep levels applied between messages, untimed): p50 %lld ns, "
+                  "p99 %lld ns, p99.9 %lld ns, max %lld ns\n",
+                  static_cast<long long>(p50), static_cast<long long>(p99), static_cast<long long>(p999),
+                  static_cast<long long>(ns.back()));
+      continue;
+    }
     std::printf("per-message latency (incl. ~20-40 ns clock overhead): p50 %lld ns, p99 %lld ns, p99.9 %lld ns, max %lld ns\n",
                 static_cast<long long>(p50), static_cast<long long>(p99), static_cast<long long>(p999),
                 static_cast<long long>(ns.back()));

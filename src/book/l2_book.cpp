@@ -88,9 +88,14 @@ void L2Book::Side::reserve(std::size_t levels) {
   free_.reserve(blocks);
   order_.reserve(blocks);
   first_.reserve(blocks);
+  deferred_.reserve(kDeferCapacity);
 }
 
 void L2Book::Side::clear() noexcept {
+  deferred_.clear();
+  deferred_head_ = 0;
+  hot_bound_ = no_bound();
+  hot_ = 0;
   for (std::uint32_t id : order_) free_.push_back(id);  // within reserved capacity
   order_.clear();
   first_.clear();
@@ -213,6 +218,56 @@ void L2Book::Side::set(Price price, Qty qty, std::size_t& block_hint) {
   if (pos == 0) first_[index] = price;
 }
 
+void L2Book::Side::set_or_defer(Price price, Qty qty, std::size_t& block_hint) {
+  if (deep(price)) {
+    deferred_.push_back(BookLevel{price, qty});  // within the reserved capacity
+    if (deferred_.size() == kDeferCapacity) apply_deferred(SIZE_MAX);
+    return;
+  }
+  const std::size_t count_before = count_;
+  set(price, qty, block_hint);
+  hot_ = hot_ + count_ - count_before;  // the level was hot: count_ moved by -1, 0 or +1
+  // The market moved away from the bound (or a thin book filled up): tighten it while nothing is
+  // queued, so the hot region stays about kHotLevels deep.
+  if (deferred() == 0 && hot_ > 2 * kHotLevels) reset_hot_bound();
+}
+
+std::size_t L2Book::Side::apply_deferred(std::size_t max_levels) const {
+  const std::size_t queued = deferred();
+  if (queued == 0) return 0;
+  // Applying changes the blocks but not the book any read sees: `this` is never a const object
+  // (an L2Book is always owned by a synchronizer, a venue or a test), so casting away the const
+  // of this logically-const call is defined.
+  auto& self = const_cast<Side&>(*this);
+  const std::size_t n = std::min(queued, max_levels);
+  std::size_t block_hint = kNoBlockHint;  // queued updates come in runs sorted by price (one per diff)
+  for (std::size_t k = deferred_head_; k < deferred_head_ + n; ++k) {
+    self.set(deferred_[k].price, deferred_[k].qty, block_hint);
+  }
+  deferred_head_ += n;
+  if (deferred_head_ < deferred_.size()) return deferred_.size() - deferred_head_;
+  deferred_.clear();
+  deferred_head_ = 0;
+  reset_hot_bound();
+  return 0;
+}
+
+void L2Book::Side::reset_hot_bound() const noexcept {
+  hot_bound_ = no_bound();
+  hot_ = count_;
+  if (count_ <= kHotLevels) return;
+  std::size_t seen = 0;  // levels in the blocks after the current one (better)
+  for (auto id = order_.rbegin(); id != order_.rend(); ++id) {
+    const Block& block = pool_[*id];
+    if (seen + block.size >= kHotLevels) {
+      hot_bound_ = block.prices[block.size - (kHotLevels - seen)];
+      hot_ = kHotLevels;
+      return;
+    }
+    seen += block.size;
+  }
+}
+
 void L2Book::Side::bulk_load(std::span<const BookLevel> levels, bool best_first) {
   constexpr std::uint32_t fill = kBlockLevels * 3 / 4;  // room for inserts before a split
   const std::size_t n = levels.size();
@@ -234,6 +289,7 @@ void L2Book::Side::bulk_load(std::span<const BookLevel> levels, bool best_first)
 }
 
 Qty L2Book::Side::qty_at(Price price) const noexcept {
+  if (deep(price)) apply_deferred(SIZE_MAX);
   if (order_.empty()) return Qty{};
   const Block& block = pool_[order_[block_index(price)]];
   const std::size_t pos = level_index(block, price);
@@ -241,12 +297,14 @@ Qty L2Book::Side::qty_at(Price price) const noexcept {
 }
 
 std::optional<BookLevel> L2Book::Side::best() const noexcept {
+  require_hot(1);
   if (order_.empty()) return std::nullopt;
   const Block& block = pool_[order_.back()];
   return BookLevel{Price::from_raw(block.prices[block.size - 1]), Qty::from_raw(block.qtys[block.size - 1])};
 }
 
 std::size_t L2Book::Side::top(std::span<BookLevel> out) const noexcept {
+  require_hot(out.size());
   std::size_t n = 0;
   for (auto id = order_.rbegin(); id != order_.rend() && n < out.size(); ++id) {
     const Block& block = pool_[*id];
@@ -272,12 +330,23 @@ void L2Book::clear() noexcept {
   update_id_ = 0;
 }
 
-void L2Book::set_level(BookSide side, Price price, Qty qty) { side_of(side).set(price, qty); }
+void L2Book::set_level(BookSide side, Price price, Qty qty) {
+  std::size_t block_hint = Side::kNoBlockHint;
+  side_of(side).set_or_defer(price, qty, block_hint);
+}
+
+std::size_t L2Book::apply_deferred(std::size_t max_levels) const {
+  // Bids first, then asks, within one budget.
+  const std::size_t bids_before = bids_.deferred();
+  const std::size_t bids_left = bids_.apply_deferred(max_levels);
+  const std::size_t spent = bids_before - bids_left;
+  return bids_left + asks_.apply_deferred(max_levels - spent);
+}
 
 void L2Book::apply_levels(BookSide side, std::span<const BookLevel> levels) {
   Side& s = side_of(side);
   std::size_t block_hint = Side::kNoBlockHint;  // where the previous level landed
-  for (const auto& l : levels) s.set(l.price, l.qty, block_hint);
+  for (const auto& l : levels) s.set_or_defer(l.price, l.qty, block_hint);
 }
 
 void L2Book::load_snapshot(std::span<const BookLevel> bids, std::span<const BookLevel> asks, std::uint64_t update_id) {
@@ -296,6 +365,7 @@ void L2Book::load_snapshot(std::span<const BookLevel> bids, std::span<const Book
     } else {
       for (const auto& l : levels) s->set(l.price, l.qty);  // any order, duplicates: last wins
     }
+    s->reset_hot_bound();
   }
   update_id_ = update_id;
 }

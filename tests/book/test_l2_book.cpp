@@ -221,3 +221,230 @@ TEST_CASE("level scan: the scalar and AVX2 counts are exact on every block size"
     }
   }
 }
+
+// ---- deep updates deferred (l2_book.hpp: "Deep updates wait") ----
+
+namespace {
+
+using Model = std::map<std::int64_t, std::int64_t>;
+
+void apply_to_model(Model& m, const BookLevel& l) {
+  if (l.qty.raw() > 0) {
+    m[l.price.raw()] = l.qty.raw();
+  } else {
+    m.erase(l.price.raw());
+  }
+}
+
+// The model's levels best first (bids: highest price first).
+std::vector<BookLevel> model_top(const Model& m, bool bid, std::size_t n) {
+  std::vector<BookLevel> out;
+  if (bid) {
+    for (auto it = m.rbegin(); it != m.rend() && out.size() < n; ++it) out.push_back(lvl(it->first, it->second));
+  } else {
+    for (auto it = m.begin(); it != m.end() && out.size() < n; ++it) out.push_back(lvl(it->first, it->second));
+  }
+  return out;
+}
+
+std::vector<BookLevel> book_top(const L2Book& book, BookSide side, std::size_t n) {
+  std::vector<BookLevel> out(n);
+  out.resize(book.top(side, out));
+  return out;
+}
+
+// A 200-level bid side 10000, 9999, ... and an ask side 10001, 10002, ...
+void load_ladder(L2Book& book, Model& bids, Model& asks) {
+  std::vector<BookLevel> b;
+  std::vector<BookLevel> a;
+  for (int i = 0; i < 200; ++i) {
+    b.push_back(lvl(10000 - i, 100 + i));
+    a.push_back(lvl(10001 + i, 100 + i));
+  }
+  book.load_snapshot(b, a, 1);
+  bids.clear();
+  asks.clear();
+  for (const auto& l : b) apply_to_model(bids, l);
+  for (const auto& l : a) apply_to_model(asks, l);
+}
+
+}  // namespace
+
+TEST_CASE("deep updates wait; hot reads do not apply them, every other read does", "[book]") {
+  L2Book book(1024);
+  Model bids;
+  Model asks;
+  load_ladder(book, bids, asks);
+  REQUIRE(book.deferred_levels() == 0);
+
+  // 150 levels below the best bid: deep. Queued, and the hot reads answer without applying it.
+  book.set_level(BookSide::Bid, px(9850), qt(7));
+  book.set_level(BookSide::Ask, px(10180), qt(0));
+  CHECK(book.deferred_levels() == 2);
+  CHECK(*book.best_bid() == lvl(10000, 100));
+  CHECK(*book.best_ask() == lvl(10001, 100));
+  CHECK(book_top(book, BookSide::Bid, 5) == model_top(bids, true, 5));
+  CHECK(book.qty_at(BookSide::Bid, px(9999)) == qt(101));
+  CHECK(book.deferred_levels() == 2);
+
+  // A read that reaches a deep level applies the queue first.
+  CHECK(book.qty_at(BookSide::Bid, px(9850)) == qt(7));
+  CHECK(book.deferred_levels() == 1);  // the ask's: each side applies its own queue
+  CHECK(book.qty_at(BookSide::Ask, px(10180)) == qt(0));
+  CHECK(book.deferred_levels() == 0);
+  apply_to_model(bids, lvl(9850, 7));
+  apply_to_model(asks, lvl(10180, 0));
+  CHECK(book.bid_count() == bids.size());
+  CHECK(book.ask_count() == asks.size());
+
+  // Updates of one deep price keep their order: the last one wins.
+  book.apply_levels(BookSide::Bid, std::vector<BookLevel>{lvl(9800, 1), lvl(9800, 0), lvl(9800, 3)});
+  CHECK(book.deferred_levels() == 3);
+  apply_to_model(bids, lvl(9800, 3));
+  CHECK(book_top(book, BookSide::Bid, 200) == model_top(bids, true, 200));
+  CHECK(book.deferred_levels() == 0);
+}
+
+TEST_CASE("deferred updates: a full queue, vanished hot levels and slices apply them in order", "[book]") {
+  L2Book book(4096);
+  Model bids;
+  Model asks;
+  load_ladder(book, bids, asks);
+
+  SECTION("a full queue is applied on the spot") {
+    std::size_t most = 0;
+    for (int k = 0; k < 600; ++k) {  // deep prices 9900..9801, cycled, alternating quantities
+      const BookLevel l = lvl(9900 - (k % 100), k % 3 == 0 ? 0 : 1 + k);
+      book.set_level(BookSide::Bid, l.price, l.qty);
+      apply_to_model(bids, l);
+      most = std::max(most, book.deferred_levels());
+    }
+    CHECK(most == 511);                      // the 512th update applied the queue
+    CHECK(book.deferred_levels() == 600 - 512);
+    CHECK(book_top(book, BookSide::Bid, 300) == model_top(bids, true, 300));
+  }
+
+  SECTION("erasing every hot level: best() applies the queue and finds the deep best") {
+    // Deep: 9940 changes, 9950 goes (both beyond the 32 hot levels of 10000..9969).
+    book.apply_levels(BookSide::Bid, std::vector<BookLevel>{lvl(9950, 0), lvl(9940, 55)});
+    apply_to_model(bids, lvl(9950, 0));
+    apply_to_model(bids, lvl(9940, 55));
+    REQUIRE(book.deferred_levels() == 2);
+    std::vector<BookLevel> erase_hot;
+    for (int p = 10000; p >= 9951; --p) erase_hot.push_back(lvl(p, 0));
+    for (const auto& l : erase_hot) apply_to_model(bids, l);
+    book.apply_levels(BookSide::Bid, erase_hot);
+    CHECK(*book.best_bid() == lvl(9949, 151));
+    CHECK(book_top(book, BookSide::Bid, 20) == model_top(bids, true, 20));
+    CHECK(book.qty_at(BookSide::Bid, px(9940)) == qt(55));
+  }
+
+  SECTION("apply_deferred(n) applies the oldest n, both sides within one budget") {
+    book.apply_levels(BookSide::Bid, std::vector<BookLevel>{lvl(9900, 1), lvl(9899, 2), lvl(9898, 3)});
+    book.apply_levels(BookSide::Ask, std::vector<BookLevel>{lvl(10101, 4), lvl(10102, 5)});
+    REQUIRE(book.deferred_levels() == 5);
+    CHECK(book.apply_deferred(2) == 3);
+    CHECK(book.apply_deferred(2) == 1);  // the last bid and the first ask
+    CHECK(book.apply_deferred(0) == 1);
+    CHECK(book.apply_deferred() == 0);
+    CHECK(book.qty_at(BookSide::Bid, px(9898)) == qt(3));
+    CHECK(book.qty_at(BookSide::Ask, px(10102)) == qt(5));
+  }
+
+  SECTION("a new snapshot drops the queue") {
+    book.set_level(BookSide::Ask, px(10150), qt(9));
+    REQUIRE(book.deferred_levels() == 1);
+    load_ladder(book, bids, asks);
+    CHECK(book.deferred_levels() == 0);
+    CHECK(book.qty_at(BookSide::Ask, px(10150)) == qt(249));
+  }
+}
+
+// Random updates near the top and deep, interleaved with every kind of read and with partial
+// applications, against a std::map model: each read must answer as if every update had been
+// applied on arrival. The test also proves updates were really queued while hot reads ran.
+TEST_CASE("deferred deep updates: random traffic and reads match a std::map model", "[book]") {
+  std::mt19937_64 rng(2024);
+  L2Book book(8192);
+  Model bids;
+  Model asks;
+  std::size_t hot_reads_with_queue = 0;
+  std::size_t most_queued = 0;
+  for (int round = 0; round < 4000; ++round) {
+    if (round % 1000 == 0) {  // a fresh 2000-level snapshot now and then
+      std::vector<BookLevel> b;
+      std::vector<BookLevel> a;
+      for (int i = 0; i < 2000; ++i) {
+        b.push_back(lvl(50000 - 2 * i, 1 + i));
+        a.push_back(lvl(50001 + 2 * i, 1 + i));
+      }
+      book.load_snapshot(b, a, 1);
+      bids.clear();
+      asks.clear();
+      for (const auto& l : b) apply_to_model(bids, l);
+      for (const auto& l : a) apply_to_model(asks, l);
+    }
+    // A diff: sorted best first, mostly deep, some at the top (which moves the market).
+    for (const BookSide side : {BookSide::Bid, BookSide::Ask}) {
+      const bool bid = side == BookSide::Bid;
+      Model& m = bid ? bids : asks;
+      const std::int64_t best = bid ? (m.empty() ? 50000 : m.rbegin()->first) : (m.empty() ? 50001 : m.begin()->first);
+      std::map<std::int64_t, std::int64_t> diff;  // price -> qty, unique prices
+      const std::size_t n = rng() % 40;
+      for (std::size_t k = 0; k < n; ++k) {
+        const bool near = rng() % 3 == 0;
+        const auto distance = static_cast<std::int64_t>(near ? rng() % 60 : 60 + rng() % 3000);
+        std::int64_t p = bid ? best - distance + (near ? 20 : 0) : best + distance - (near ? 20 : 0);
+        if (!bid && !bids.empty() && p <= bids.rbegin()->first) p = bids.rbegin()->first + 1;  // never cross
+        if (bid && !asks.empty() && p >= asks.begin()->first) p = asks.begin()->first - 1;
+        diff[p] = rng() % 4 == 0 ? 0 : static_cast<std::int64_t>(1 + rng() % 1000);
+      }
+      std::vector<BookLevel> levels;
+      for (const auto& [p, q] : diff) levels.push_back(lvl(p, q));
+      if (bid) std::reverse(levels.begin(), levels.end());
+      if (rng() % 10 == 0 && !levels.empty()) {
+        book.set_level(side, levels[0].price, levels[0].qty);  // one level alone, as the sim's feed does
+        apply_to_model(m, levels[0]);
+        levels.erase(levels.begin());
+      }
+      book.apply_levels(side, levels);
+      for (const auto& l : levels) apply_to_model(m, l);
+    }
+    most_queued = std::max(most_queued, book.deferred_levels());
+    // Hot reads: the best levels and a short top-N.
+    const std::size_t queued = book.deferred_levels();
+    REQUIRE(book.best_bid() == (bids.empty() ? std::nullopt : std::optional<BookLevel>(lvl(bids.rbegin()->first, bids.rbegin()->second))));
+    REQUIRE(book.best_ask() == (asks.empty() ? std::nullopt : std::optional<BookLevel>(lvl(asks.begin()->first, asks.begin()->second))));
+    REQUIRE(book_top(book, BookSide::Bid, 5) == model_top(bids, true, 5));
+    REQUIRE(book_top(book, BookSide::Ask, 5) == model_top(asks, false, 5));
+    if (queued != 0 && book.deferred_levels() == queued) ++hot_reads_with_queue;
+    // Now and then a read of any depth or price, a partial application, or a count.
+    switch (rng() % 8) {
+      case 0: {
+        const std::size_t depth = 1 + rng() % 300;
+        REQUIRE(book_top(book, BookSide::Bid, depth) == model_top(bids, true, depth));
+        REQUIRE(book_top(book, BookSide::Ask, depth) == model_top(asks, false, depth));
+        break;
+      }
+      case 1: {
+        const auto p = static_cast<std::int64_t>(45000 + rng() % 5000);
+        const auto it = bids.find(p);
+        REQUIRE(book.qty_at(BookSide::Bid, px(p)).raw() == (it == bids.end() ? 0 : it->second));
+        break;
+      }
+      case 2: (void)book.apply_deferred(rng() % 64); break;
+      case 3:
+        REQUIRE(book.bid_count() == bids.size());
+        REQUIRE(book.ask_count() == asks.size());
+        break;
+      default: break;
+    }
+    REQUIRE(book.crossed() == (!bids.empty() && !asks.empty() && bids.rbegin()->first >= asks.begin()->first));
+  }
+  REQUIRE(book.bid_count() == bids.size());
+  REQUIRE(book_top(book, BookSide::Bid, bids.size()) == model_top(bids, true, bids.size()));
+  REQUIRE(book_top(book, BookSide::Ask, asks.size()) == model_top(asks, false, asks.size()));
+  // The run really queued updates, and the hot reads answered without applying them.
+  CHECK(most_queued > 100);
+  CHECK(hot_reads_with_queue > 1000);
+}

@@ -152,3 +152,60 @@ TEST_CASE("partial depth refreshes the price cache but never touches the diff-sy
   CHECK(entry->quote.update_id == 160);
   CHECK(entry->updated_ns == 1000);
 }
+
+// Deep levels of a diff wait in the book (l2_book.hpp); the pipeline lists the books that hold
+// some, and apply_deferred_book_levels works through them a slice at a time, oldest first.
+TEST_CASE("books with deferred deep levels are listed and applied a slice at a time", "[exchange][pipeline]") {
+  MarketDataPipeline::Options o = btc_options();
+  o.book_reserve_levels = 1024;
+  MarketDataPipeline p(o);
+  const auto cents = [](int c) {
+    const std::string frac = std::to_string(c % 100);
+    return std::to_string(c / 100) + "." + (frac.size() == 1 ? "0" : "") + frac;
+  };
+  // 100 bid levels 100.00 .. 99.01 and 100 ask levels 101.00 .. 101.99.
+  std::string bids = "[";
+  std::string asks = "[";
+  for (int i = 0; i < 100; ++i) {
+    bids += (i ? "," : "") + std::string(R"([")") + cents(10000 - i) + R"(","1"])";
+    asks += (i ? "," : "") + std::string(R"([")") + cents(10100 + i) + R"(","1"])";
+  }
+  bids += "]";
+  asks += "]";
+  REQUIRE(p.on_rest_depth_snapshot(kBtc, R"({"lastUpdateId":100,"bids":)" + bids + R"(,"asks":)" + asks + "}", 1) ==
+          DecodeStatus::Ok);
+
+  // The first diff bridges the snapshot: one hot level per side (applied at once) and 40 deep
+  // ones per side (quantities of levels beyond the 32 best).
+  std::string deep_bids = R"([["100.00","9"])";
+  std::string deep_asks = R"([["101.00","8"])";
+  for (int i = 0; i < 40; ++i) {
+    deep_bids += R"(,[")" + cents(9950 - i) + R"(","2"])";
+    deep_asks += R"(,[")" + cents(10150 + i) + R"(","3"])";
+  }
+  REQUIRE(p.on_ws_frame(diff(101, 101, deep_bids + "]", deep_asks + "]"), 2) == DecodeStatus::Ok);
+  REQUIRE(p.synchronizer(kBtc)->synced());
+  const tb::book::L2Book& book = *p.book(kBtc);
+  CHECK(book.best_bid()->qty == *Qty::parse("9"));
+  CHECK(book.best_ask()->qty == *Qty::parse("8"));
+  REQUIRE(p.has_deferred_book_levels());
+  CHECK(book.deferred_levels() == 80);
+
+  CHECK(p.apply_deferred_book_levels(32) == 1);
+  CHECK(book.deferred_levels() == 48);
+  CHECK(p.apply_deferred_book_levels(32) == 1);
+  CHECK(book.deferred_levels() == 16);
+  CHECK(p.apply_deferred_book_levels(32) == 0);
+  CHECK(!p.has_deferred_book_levels());
+  CHECK(book.qty_at(tb::book::BookSide::Bid, *Price::parse("99.11")) == *Qty::parse("2"));
+  CHECK(book.qty_at(tb::book::BookSide::Ask, *Price::parse("101.89")) == *Qty::parse("3"));
+  CHECK(book.qty_at(tb::book::BookSide::Bid, *Price::parse("99.51")) == *Qty::parse("1"));  // untouched
+  CHECK(book.bid_count() == 100);
+
+  // A book a read brought up to date leaves the list on the next pass.
+  REQUIRE(p.on_ws_frame(diff(102, 102, R"([["99.40","5"]])", "[]"), 3) == DecodeStatus::Ok);
+  REQUIRE(p.has_deferred_book_levels());
+  CHECK(book.qty_at(tb::book::BookSide::Bid, *Price::parse("99.40")) == *Qty::parse("5"));
+  CHECK(p.apply_deferred_book_levels(32) == 0);
+  CHECK(!p.has_deferred_book_levels());
+}

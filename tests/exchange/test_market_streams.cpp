@@ -128,6 +128,11 @@ TEST_CASE("live streams: connect, sync, follow; drop => unsynced => resynced; sk
   // Connect, sync, follow.
   REQUIRE(publish_until(ioc, ex, [&] { return synced(client); }));
   ex.publish(300);
+  // The diffs' deep levels wait in the book and are applied when the trading thread is idle,
+  // with no read asking for them (a read would apply them itself).
+  REQUIRE(run_until(ioc, [&] { return client.book(kBtc)->update_id() == ex.exchange_update_id(); }));
+  REQUIRE(run_until(ioc, [&] { return !client.has_deferred_book_levels(); }));
+  CHECK(client.book(kBtc)->deferred_levels() == 0);
   require_book_equals_exchange(ioc, ex, client);
   const auto stats = client.symbol_stats(kBtc);
   REQUIRE(stats->book_ticker_checks > 0);

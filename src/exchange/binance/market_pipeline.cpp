@@ -11,6 +11,7 @@ struct MarketDataPipeline::SymbolState {
   market::DepthSynchronizer sync;
   market::BookTicker latest_ticker;
   bool ticker_pending = false;  // latest_ticker not compared yet
+  bool in_deferred_list = false;  // listed in deferred_books_
   SymbolMarketStats stats;
 };
 
@@ -48,6 +49,7 @@ MarketDataPipeline::SymbolState* MarketDataPipeline::state_for(const Symbol& sym
   const bool configured = std::find(options_.symbols.begin(), options_.symbols.end(), symbol) != options_.symbols.end();
   if (!configured && !options_.accept_new_symbols) return nullptr;
   states_.push_back(std::make_unique<SymbolState>(symbol, options_.book_reserve_levels));
+  deferred_books_.reserve(states_.size());  // so listing a book never allocates on a diff
   index_.emplace(symbol, states_.size() - 1);
   last_state_ = states_.back().get();
   poll_snapshot_request(*last_state_);
@@ -241,7 +243,13 @@ void MarketDataPipeline::after_book_change(SymbolState& s, Nanos recv_ns) {
 void MarketDataPipeline::on_depth_diff(SymbolState& s, Nanos recv_ns) {
   ++s.stats.depth_diffs;
   switch (s.sync.on_diff(msg_.depth_diff)) {
-    case market::DiffOutcome::Applied: after_book_change(s, recv_ns); break;
+    case market::DiffOutcome::Applied:
+      after_book_change(s, recv_ns);
+      if (!s.in_deferred_list && s.sync.book().deferred_levels() != 0) {
+        s.in_deferred_list = true;
+        deferred_books_.push_back(&s);
+      }
+      break;
     case market::DiffOutcome::Gap:
     case market::DiffOutcome::Crossed:
       s.ticker_pending = false;
@@ -265,6 +273,23 @@ void MarketDataPipeline::on_snapshot(SymbolState& s, const market::DepthSnapshot
     case market::SnapshotOutcome::Ignored: break;
   }
   poll_snapshot_request(s);
+}
+
+std::size_t MarketDataPipeline::apply_deferred_book_levels(std::size_t max_levels) {
+  // Oldest-listed book first; a book a read has already brought up to date leaves the list too.
+  std::size_t budget = max_levels;
+  std::size_t done = 0;
+  for (; done < deferred_books_.size(); ++done) {
+    SymbolState& s = *deferred_books_[done];
+    const book::L2Book& b = s.sync.book();
+    const std::size_t before = b.deferred_levels();
+    const std::size_t left = b.apply_deferred(budget);
+    budget -= before - left;
+    if (left != 0) break;
+    s.in_deferred_list = false;
+  }
+  deferred_books_.erase(deferred_books_.begin(), deferred_books_.begin() + static_cast<std::ptrdiff_t>(done));
+  return deferred_books_.size();
 }
 
 const market::DepthSynchronizer* MarketDataPipeline::synchronizer(const Symbol& symbol) const {

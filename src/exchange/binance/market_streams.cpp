@@ -295,6 +295,19 @@ void MarketStreamManager::on_frame(Connection& conn, const net::WsMessage& messa
     conn.ws->rotate();
   }
   if (!snapshot_queue_.empty() && !snapshot_in_flight_ && !snapshot_timer_armed_) pump_snapshots();
+  if (!book_drain_posted_ && pipeline_.has_deferred_book_levels()) post_book_drain();
+}
+
+void MarketStreamManager::post_book_drain() {
+  // The books' deep updates are applied after the handlers already waiting (the frames of a
+  // burst first), a slice at a time: a frame that arrives meanwhile waits for one slice at most.
+  static constexpr std::size_t kLevelsPerSlice = 32;  // ~1-2 us
+  book_drain_posted_ = true;
+  asio::post(ioc_, [this, alive = alive_] {
+    if (!*alive) return;
+    book_drain_posted_ = false;
+    if (pipeline_.apply_deferred_book_levels(kLevelsPerSlice) != 0) post_book_drain();
+  });
 }
 
 // ---- REST depth snapshots ----

@@ -99,6 +99,13 @@ class MarketDataPipeline {
   void set_snapshot_request_handler(std::function<void(const Symbol&)> handler);
   void set_sink(market::MarketEventSink* sink) noexcept { sink_ = sink; }
 
+  // Books holding deep updates they have not applied yet (L2Book: "Deep updates wait"), and
+  // applying up to `max_levels` of them, oldest book first; returns how many books still hold
+  // some. The stream manager calls it when the trading thread has nothing else to do; reads of a
+  // book never need it (they apply what they must themselves).
+  [[nodiscard]] bool has_deferred_book_levels() const noexcept { return !deferred_books_.empty(); }
+  std::size_t apply_deferred_book_levels(std::size_t max_levels);
+
   // ---- state (trading thread; publish copies for other threads) ----
   [[nodiscard]] const market::DepthSynchronizer* synchronizer(const Symbol& symbol) const;
   [[nodiscard]] const book::L2Book* book(const Symbol& symbol) const;
@@ -128,6 +135,7 @@ class MarketDataPipeline {
   DecodedMessage msg_;
   market::PriceCache cache_;
   std::vector<std::unique_ptr<SymbolState>> states_;
+  std::vector<SymbolState*> deferred_books_;  // books with deferred levels, oldest listed first
   std::unordered_map<Symbol, std::size_t> index_;
   SymbolState* last_state_ = nullptr;
   std::function<void(const Symbol&)> snapshot_request_handler_;

@@ -182,6 +182,8 @@ class MarketStreamManager {
   void refresh_symbol_connections();
   SymbolFeed* feed(const Symbol& symbol);
 
+  void post_book_drain();
+
   void on_snapshot_wanted(const Symbol& symbol);
   void pump_snapshots();
   void send_snapshot_request(SymbolFeed& feed);
@@ -212,6 +214,7 @@ class MarketStreamManager {
   boost::asio::steady_timer tick_timer_;
   boost::asio::steady_timer snapshot_timer_;
   bool snapshot_timer_armed_ = false;
+  bool book_drain_posted_ = false;
   std::shared_ptr<RateLimitTracker> rate_limits_;  // never null
   net::Backoff snapshot_backoff_;
   JsonParser parser_;
