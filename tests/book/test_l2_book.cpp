@@ -253,7 +253,9 @@ std::vector<BookLevel> book_top(const L2Book& book, BookSide side, std::size_t n
   return out;
 }
 
-// A 200-level bid side 10000, 9999, ... and an ask side 10001, 10002, ...
+// A 200-level bid side 10000, 9999, ... and an ask side 10001, 10002, ... The tests below take
+// prices 50 levels from the best as deep, and 600 updates as more than one queue's worth.
+static_assert(L2Book::kHotLevels < 50 && L2Book::kDeferCapacity < 600);
 void load_ladder(L2Book& book, Model& bids, Model& asks) {
   std::vector<BookLevel> b;
   std::vector<BookLevel> a;
@@ -319,13 +321,13 @@ TEST_CASE("deferred updates: a full queue, vanished hot levels and slices apply 
       apply_to_model(bids, l);
       most = std::max(most, book.deferred_levels());
     }
-    CHECK(most == 511);                      // the 512th update applied the queue
-    CHECK(book.deferred_levels() == 600 - 512);
+    CHECK(most == L2Book::kDeferCapacity - 1);  // the update that filled it applied the queue
+    CHECK(book.deferred_levels() == 600 - L2Book::kDeferCapacity);
     CHECK(book_top(book, BookSide::Bid, 300) == model_top(bids, true, 300));
   }
 
   SECTION("erasing every hot level: best() applies the queue and finds the deep best") {
-    // Deep: 9940 changes, 9950 goes (both beyond the 32 hot levels of 10000..9969).
+    // Deep: 9940 changes, 9950 goes (both beyond the hot levels, 10000 down).
     book.apply_levels(BookSide::Bid, std::vector<BookLevel>{lvl(9950, 0), lvl(9940, 55)});
     apply_to_model(bids, lvl(9950, 0));
     apply_to_model(bids, lvl(9940, 55));

@@ -176,7 +176,8 @@ TEST_CASE("books with deferred deep levels are listed and applied a slice at a t
           DecodeStatus::Ok);
 
   // The first diff bridges the snapshot: one hot level per side (applied at once) and 40 deep
-  // ones per side (quantities of levels beyond the 32 best).
+  // ones per side (quantities of the levels ranked 51 to 90).
+  static_assert(tb::book::L2Book::kHotLevels < 50);
   std::string deep_bids = R"([["100.00","9"])";
   std::string deep_asks = R"([["101.00","8"])";
   for (int i = 0; i < 40; ++i) {
