@@ -209,4 +209,15 @@ TEST_CASE("books with deferred deep levels are listed and applied a slice at a t
   CHECK(book.qty_at(tb::book::BookSide::Bid, *Price::parse("99.40")) == *Qty::parse("5"));
   CHECK(p.apply_deferred_book_levels(32) == 0);
   CHECK(!p.has_deferred_book_levels());
+
+  // Diffs buffered before a snapshot are applied with it: their deep levels are listed too.
+  MarketDataPipeline q(o);
+  REQUIRE(q.on_ws_frame(diff(95, 101, deep_bids + "]", deep_asks + "]"), 4) == DecodeStatus::Ok);
+  REQUIRE(q.on_rest_depth_snapshot(kBtc, R"({"lastUpdateId":100,"bids":)" + bids + R"(,"asks":)" + asks + "}", 5) ==
+          DecodeStatus::Ok);
+  REQUIRE(q.synchronizer(kBtc)->synced());
+  CHECK(q.has_deferred_book_levels());
+  CHECK(q.book(kBtc)->deferred_levels() == 80);
+  CHECK(q.apply_deferred_book_levels(SIZE_MAX) == 0);
+  CHECK(q.book(kBtc)->qty_at(tb::book::BookSide::Ask, *Price::parse("101.89")) == *Qty::parse("3"));
 }

@@ -238,18 +238,17 @@ void MarketDataPipeline::after_book_change(SymbolState& s, Nanos recv_ns) {
                recv_ns);
   }
   if (sink_ != nullptr) sink_->on_book_update(s.stats.symbol, b, recv_ns);
+  // A diff (or the diffs buffered behind a snapshot) may have left deep levels queued.
+  if (!s.in_deferred_list && b.deferred_levels() != 0) {
+    s.in_deferred_list = true;
+    deferred_books_.push_back(&s);
+  }
 }
 
 void MarketDataPipeline::on_depth_diff(SymbolState& s, Nanos recv_ns) {
   ++s.stats.depth_diffs;
   switch (s.sync.on_diff(msg_.depth_diff)) {
-    case market::DiffOutcome::Applied:
-      after_book_change(s, recv_ns);
-      if (!s.in_deferred_list && s.sync.book().deferred_levels() != 0) {
-        s.in_deferred_list = true;
-        deferred_books_.push_back(&s);
-      }
-      break;
+    case market::DiffOutcome::Applied: after_book_change(s, recv_ns); break;
     case market::DiffOutcome::Gap:
     case market::DiffOutcome::Crossed:
       s.ticker_pending = false;
