@@ -141,6 +141,11 @@ void MarketDataService::fill_status(DaemonStatus& status) const {
       s.crossed = st.crossed;
       s.snapshots_applied = st.snapshots_applied;
     }
+    if (const auto* book = pipeline_->book(symbol); book != nullptr) {
+      // Before top() below, which applies the queue when the published depth reaches past it.
+      s.book_deferred_levels = book->deferred_levels();
+      s.book_deferred_overflows = book->deferred_overflows();
+    }
     if (const auto* book = pipeline_->book(symbol); book != nullptr && s.synced) {
       s.bids.assign(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(book->top(book::BookSide::Bid, top)));
       s.asks.assign(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(book->top(book::BookSide::Ask, top)));
@@ -267,6 +272,8 @@ void write_market_data_json(http::JsonWriter& json, const MarketDataStatus& m) {
     json.member("resyncs", s.resyncs);
     json.member("gaps", s.gaps);
     json.member("crossed", s.crossed);
+    json.member("deferred_levels", s.book_deferred_levels);
+    json.member("deferred_overflows", s.book_deferred_overflows);
     json.member("breaker", s.feed_state);
     json.member("breaker_trips", s.breaker_trips);
     json.member("connection_up", s.connection_up);
@@ -333,6 +340,12 @@ void write_market_data_metrics(http::PrometheusWriter& metrics, const MarketData
   for (const auto& s : m.symbols) metrics.sample({{"symbol", s.symbol.view()}}, s.breaker_trips);
   metrics.family("book_gaps_total", "Depth diff gaps per symbol", MetricType::Counter);
   for (const auto& s : m.symbols) metrics.sample({{"symbol", s.symbol.view()}}, s.gaps);
+  metrics.family("book_deferred_levels", "Deep book levels queued for the trading thread's idle time",
+                 MetricType::Gauge);
+  for (const auto& s : m.symbols) metrics.sample({{"symbol", s.symbol.view()}}, s.book_deferred_levels);
+  metrics.family("book_deferred_overflows_total",
+                 "Times a book's deep-level queue filled and was applied inside a market message", MetricType::Counter);
+  for (const auto& s : m.symbols) metrics.sample({{"symbol", s.symbol.view()}}, s.book_deferred_overflows);
   metrics.family("book_last_update_id", "Update id the local book stands at", MetricType::Gauge);
   for (const auto& s : m.symbols) metrics.sample({{"symbol", s.symbol.view()}}, s.last_update_id);
   metrics.family("market_messages_total", "Stream messages per symbol", MetricType::Counter);

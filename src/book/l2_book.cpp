@@ -221,7 +221,10 @@ void L2Book::Side::set(Price price, Qty qty, std::size_t& block_hint) {
 void L2Book::Side::set_or_defer(Price price, Qty qty, std::size_t& block_hint) {
   if (deep(price)) {
     deferred_.push_back(BookLevel{price, qty});  // within the reserved capacity
-    if (deferred_.size() == kDeferCapacity) apply_deferred(SIZE_MAX);
+    if (deferred_.size() == kDeferCapacity) {
+      ++overflows_;
+      apply_deferred(SIZE_MAX);
+    }
     return;
   }
   const std::size_t count_before = count_;

@@ -165,6 +165,9 @@ TEST_CASE("daemon market data: /ready, /book, /price, /status and /metrics from 
   const auto metrics = get(port, "/metrics");
   REQUIRE(metrics.body.find("tradingbot_market_breaker_state{symbol=\"BTCUSDT\"} 2") != std::string::npos);
   REQUIRE(metrics.body.find("tradingbot_price_cache_size 1") != std::string::npos);
+  REQUIRE(metrics.body.find("tradingbot_book_deferred_levels{symbol=\"BTCUSDT\"} ") != std::string::npos);
+  REQUIRE(metrics.body.find("tradingbot_book_deferred_overflows_total{symbol=\"BTCUSDT\"} ") != std::string::npos);
+  REQUIRE(status.body.find("\"deferred_levels\":") != std::string::npos);
 
   // The stream returns: closed again and ready.
   for (int i = 0; i < 200 && service.streams()->feed_state(kBtc) != binance::FeedState::closed; ++i) live(1);

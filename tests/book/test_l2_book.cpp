@@ -322,6 +322,7 @@ TEST_CASE("deferred updates: a full queue, vanished hot levels and slices apply 
       most = std::max(most, book.deferred_levels());
     }
     CHECK(most == L2Book::kDeferCapacity - 1);  // the update that filled it applied the queue
+    CHECK(book.deferred_overflows() == 1);
     CHECK(book.deferred_levels() == 600 - L2Book::kDeferCapacity);
     CHECK(book_top(book, BookSide::Bid, 300) == model_top(bids, true, 300));
   }

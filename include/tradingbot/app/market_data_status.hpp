@@ -28,6 +28,8 @@ struct MarketSymbolStatus {
   std::uint64_t gaps = 0;
   std::uint64_t crossed = 0;
   std::uint64_t snapshots_applied = 0;
+  std::size_t book_deferred_levels = 0;        // deep levels queued in the book (L2Book) at publication
+  std::uint64_t book_deferred_overflows = 0;   // times a full queue was applied inside a message
   std::string feed_state = "closed";  // market-data breaker: closed | open | half_open
   int feed_state_value = 0;           // closed 0, half_open 1, open 2 (Prometheus)
   std::uint64_t breaker_trips = 0;

@@ -84,6 +84,9 @@ class L2Book {
   // returns how many remain queued.
   [[nodiscard]] std::size_t deferred_levels() const noexcept { return bids_.deferred() + asks_.deferred(); }
   std::size_t apply_deferred(std::size_t max_levels = SIZE_MAX) const;
+  // Times a side's queue filled and was applied inside the update that filled it (the market was
+  // too busy for the idle drain to keep up; that update took ~kDeferCapacity x 40 ns longer).
+  [[nodiscard]] std::uint64_t deferred_overflows() const noexcept { return bids_.overflows() + asks_.overflows(); }
 
   [[nodiscard]] std::size_t bid_count() const noexcept { return bids_.size(); }
   [[nodiscard]] std::size_t ask_count() const noexcept { return asks_.size(); }
@@ -125,6 +128,7 @@ class L2Book {
     // queue is empty the hot bound is set again from the book as it now is.
     std::size_t apply_deferred(std::size_t max_levels) const;
     [[nodiscard]] std::size_t deferred() const noexcept { return deferred_.size() - deferred_head_; }
+    [[nodiscard]] std::uint64_t overflows() const noexcept { return overflows_; }
     // Sets the bound at the kHotLevels-th best level (no bound with fewer levels); queue empty.
     void reset_hot_bound() const noexcept;
     void bulk_load(std::span<const BookLevel> levels, bool best_first);  // strictly ordered input
@@ -167,6 +171,7 @@ class L2Book {
     mutable std::size_t deferred_head_ = 0;    // the oldest not yet applied
     mutable std::int64_t hot_bound_;
     mutable std::size_t hot_ = 0;
+    std::uint64_t overflows_ = 0;  // queue applied because it was full
   };
 
   Side& side_of(BookSide side) noexcept { return side == BookSide::Bid ? bids_ : asks_; }
