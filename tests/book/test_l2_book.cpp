@@ -20,6 +20,16 @@ namespace {
 Price px(std::int64_t v) { return Price::from_raw(v); }
 Qty qt(std::int64_t v) { return Qty::from_raw(v); }
 BookLevel lvl(std::int64_t p, std::int64_t q) { return BookLevel{px(p), qt(q)}; }
+
+// The reference the book is held to: price -> quantity, a zero quantity erases.
+using Model = std::map<std::int64_t, std::int64_t>;
+void apply_to_model(Model& m, const BookLevel& l) {
+  if (l.qty.raw() > 0) {
+    m[l.price.raw()] = l.qty.raw();
+  } else {
+    m.erase(l.price.raw());
+  }
+}
 }  // namespace
 
 TEST_CASE("set, update and erase levels; best bid/ask", "[book]") {
@@ -86,16 +96,10 @@ TEST_CASE("snapshot load accepts best-first input, drops zeros, sets the update 
 TEST_CASE("large batches (merge path) and unordered batches match a std::map model", "[book]") {
   std::mt19937_64 rng(42);
   L2Book book(6000);
-  std::map<std::int64_t, std::int64_t> bids;
-  std::map<std::int64_t, std::int64_t> asks;
-  auto apply_model = [](std::map<std::int64_t, std::int64_t>& m, const std::vector<BookLevel>& levels) {
-    for (const auto& l : levels) {
-      if (l.qty.raw() > 0) {
-        m[l.price.raw()] = l.qty.raw();
-      } else {
-        m.erase(l.price.raw());
-      }
-    }
+  Model bids;
+  Model asks;
+  auto apply_model = [](Model& m, const std::vector<BookLevel>& levels) {
+    for (const auto& l : levels) apply_to_model(m, l);
   };
   // A 5000-level snapshot, best first like Binance.
   std::vector<BookLevel> sb;
@@ -152,7 +156,7 @@ TEST_CASE("large batches (merge path) and unordered batches match a std::map mod
 TEST_CASE("blocks reused after erases, splits and reloads hold only their own levels", "[book]") {
   std::mt19937_64 rng(7);
   L2Book book(512);
-  std::map<std::int64_t, std::int64_t> model;
+  Model model;
   for (int round = 0; round < 60; ++round) {
     if (round % 20 == 0) {  // reload: every block back to the pool, then a fresh snapshot
       std::vector<BookLevel> snapshot;
@@ -170,13 +174,7 @@ TEST_CASE("blocks reused after erases, splits and reloads hold only their own le
       batch.push_back(lvl(p, 1 + static_cast<std::int64_t>(rng() % 9)));
     }
     book.apply_levels(BookSide::Bid, batch);
-    for (const auto& l : batch) {
-      if (l.qty.raw() > 0) {
-        model[l.price.raw()] = l.qty.raw();
-      } else {
-        model.erase(l.price.raw());
-      }
-    }
+    for (const auto& l : batch) apply_to_model(model, l);
     REQUIRE(book.bid_count() == model.size());
     for (std::int64_t p = 47900; p <= 50100; ++p) {
       const auto it = model.find(p);
@@ -225,16 +223,6 @@ TEST_CASE("level scan: the scalar and AVX2 counts are exact on every block size"
 // ---- deep updates deferred (l2_book.hpp: "Deep updates wait") ----
 
 namespace {
-
-using Model = std::map<std::int64_t, std::int64_t>;
-
-void apply_to_model(Model& m, const BookLevel& l) {
-  if (l.qty.raw() > 0) {
-    m[l.price.raw()] = l.qty.raw();
-  } else {
-    m.erase(l.price.raw());
-  }
-}
 
 // The model's levels best first (bids: highest price first).
 std::vector<BookLevel> model_top(const Model& m, bool bid, std::size_t n) {
