@@ -222,8 +222,15 @@ void L2Book::Side::set_or_defer(Price price, Qty qty, std::size_t& block_hint) {
   if (deep(price)) {
     deferred_.push_back(BookLevel{price, qty});  // within the reserved capacity
     if (deferred_.size() == kDeferCapacity) {
-      ++overflows_;
-      apply_deferred(SIZE_MAX);
+      if (deferred_head_ != 0) {
+        // Slices applied by the idle drain still occupy the front: reclaim them (<= 8 KB moved)
+        // rather than apply a queue that is not full.
+        deferred_.erase(deferred_.begin(), deferred_.begin() + static_cast<std::ptrdiff_t>(deferred_head_));
+        deferred_head_ = 0;
+      } else {
+        ++overflows_;
+        apply_deferred(SIZE_MAX);
+      }
     }
     return;
   }
