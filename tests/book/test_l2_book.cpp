@@ -30,6 +30,29 @@ void apply_to_model(Model& m, const BookLevel& l) {
     m.erase(l.price.raw());
   }
 }
+
+// A snapshot of `levels` levels per side, best first like Binance: bids best_bid, best_bid - step,
+// ...; asks best_bid + 1, best_bid + 1 + step, ...; the k-th best level holds first_qty + k. Loaded
+// into the book, and the models reset to it.
+struct Ladder {
+  std::int64_t best_bid = 10000;
+  int levels = 200;
+  std::int64_t step = 1;
+  std::int64_t first_qty = 100;
+};
+void load_ladder(L2Book& book, Model& bids, Model& asks, const Ladder& ladder = {}) {
+  std::vector<BookLevel> b;
+  std::vector<BookLevel> a;
+  for (int i = 0; i < ladder.levels; ++i) {
+    b.push_back(lvl(ladder.best_bid - ladder.step * i, ladder.first_qty + i));
+    a.push_back(lvl(ladder.best_bid + 1 + ladder.step * i, ladder.first_qty + i));
+  }
+  book.load_snapshot(b, a, 1);
+  bids.clear();
+  asks.clear();
+  for (const auto& l : b) apply_to_model(bids, l);
+  for (const auto& l : a) apply_to_model(asks, l);
+}
 }  // namespace
 
 TEST_CASE("set, update and erase levels; best bid/ask", "[book]") {
@@ -101,16 +124,7 @@ TEST_CASE("large batches (merge path) and unordered batches match a std::map mod
   auto apply_model = [](Model& m, const std::vector<BookLevel>& levels) {
     for (const auto& l : levels) apply_to_model(m, l);
   };
-  // A 5000-level snapshot, best first like Binance.
-  std::vector<BookLevel> sb;
-  std::vector<BookLevel> sa;
-  for (int i = 0; i < 5000; ++i) {
-    sb.push_back(lvl(100000 - 2 * i, 1 + i));
-    sa.push_back(lvl(100001 + 2 * i, 1 + i));
-  }
-  book.load_snapshot(sb, sa, 1);
-  apply_model(bids, sb);
-  apply_model(asks, sa);
+  load_ladder(book, bids, asks, Ladder{100000, 5000, 2, 1});
   for (int round = 0; round < 200; ++round) {
     const std::size_t n = (round % 3 == 0) ? 1100 : static_cast<std::size_t>(rng() % 40);
     std::vector<BookLevel> db;
@@ -241,22 +255,9 @@ std::vector<BookLevel> book_top(const L2Book& book, BookSide side, std::size_t n
   return out;
 }
 
-// A 200-level bid side 10000, 9999, ... and an ask side 10001, 10002, ... The tests below take
-// prices 50 levels from the best as deep, and 600 updates as more than one queue's worth.
+// The default ladder (200 levels, 10000 down / 10001 up) in the tests below: they take prices 50
+// levels from the best as deep, and 600 updates as more than one queue's worth.
 static_assert(L2Book::kHotLevels < 50 && L2Book::kDeferCapacity < 600);
-void load_ladder(L2Book& book, Model& bids, Model& asks) {
-  std::vector<BookLevel> b;
-  std::vector<BookLevel> a;
-  for (int i = 0; i < 200; ++i) {
-    b.push_back(lvl(10000 - i, 100 + i));
-    a.push_back(lvl(10001 + i, 100 + i));
-  }
-  book.load_snapshot(b, a, 1);
-  bids.clear();
-  asks.clear();
-  for (const auto& l : b) apply_to_model(bids, l);
-  for (const auto& l : a) apply_to_model(asks, l);
-}
 
 }  // namespace
 
@@ -315,6 +316,22 @@ TEST_CASE("deferred updates: a full queue, vanished hot levels and slices apply 
     CHECK(book_top(book, BookSide::Bid, 300) == model_top(bids, true, 300));
   }
 
+  SECTION("slices already applied make room: a queue that is not full is not applied") {
+    // 500 deep updates, the oldest 100 applied (as the idle drain does), then 100 more: 500
+    // pending, never 512, so nothing is applied on the spot.
+    const auto deep_update = [&](int k) {
+      const BookLevel l = lvl(9900 - (k % 100), 1 + k);
+      book.set_level(BookSide::Bid, l.price, l.qty);
+      apply_to_model(bids, l);
+    };
+    for (int k = 0; k < 500; ++k) deep_update(k);
+    REQUIRE(book.apply_deferred(100) == 400);
+    for (int k = 500; k < 600; ++k) deep_update(k);
+    CHECK(book.deferred_levels() == 500);
+    CHECK(book.deferred_overflows() == 0);
+    CHECK(book_top(book, BookSide::Bid, 200) == model_top(bids, true, 200));
+  }
+
   SECTION("erasing every hot level: best() applies the queue and finds the deep best") {
     // Deep: 9940 changes, 9950 goes (both beyond the hot levels, 10000 down).
     book.apply_levels(BookSide::Bid, std::vector<BookLevel>{lvl(9950, 0), lvl(9940, 55)});
@@ -362,19 +379,7 @@ TEST_CASE("deferred deep updates: random traffic and reads match a std::map mode
   std::size_t hot_reads_with_queue = 0;
   std::size_t most_queued = 0;
   for (int round = 0; round < 4000; ++round) {
-    if (round % 1000 == 0) {  // a fresh 2000-level snapshot now and then
-      std::vector<BookLevel> b;
-      std::vector<BookLevel> a;
-      for (int i = 0; i < 2000; ++i) {
-        b.push_back(lvl(50000 - 2 * i, 1 + i));
-        a.push_back(lvl(50001 + 2 * i, 1 + i));
-      }
-      book.load_snapshot(b, a, 1);
-      bids.clear();
-      asks.clear();
-      for (const auto& l : b) apply_to_model(bids, l);
-      for (const auto& l : a) apply_to_model(asks, l);
-    }
+    if (round % 1000 == 0) load_ladder(book, bids, asks, Ladder{50000, 2000, 2, 1});  // a fresh snapshot now and then
     // A diff: sorted best first, mostly deep, some at the top (which moves the market).
     for (const BookSide side : {BookSide::Bid, BookSide::Ask}) {
       const bool bid = side == BookSide::Bid;
