@@ -289,28 +289,35 @@ void report_extras() {
   // target); the daemon applies them while the trading thread is idle (MarketStreamManager), which
   // the second reading mimics by applying them between messages, untimed.
   constexpr int kPasses = 5;
-  for (const bool idle_drain : {false, true}) {
+  // One pass's samples; the latencies are ns, the rest split them by kind.
+  struct PassSamples {
     std::vector<std::int64_t> ns, depth_ns, other_ns;
     std::vector<double> depth_ns_per_level;
     std::vector<double> decode_ns_per_level;  // the same diffs through a second decoder alone
+    std::vector<std::size_t> depth_levels;
+    void reserve(std::size_t n) {  // no growth between samples
+      for (auto* v : {&ns, &depth_ns, &other_ns}) v->reserve(n);
+      for (auto* v : {&depth_ns_per_level, &decode_ns_per_level}) v->reserve(n);
+      depth_levels.reserve(n);
+    }
+    void clear() {
+      for (auto* v : {&ns, &depth_ns, &other_ns}) v->clear();
+      for (auto* v : {&depth_ns_per_level, &decode_ns_per_level}) v->clear();
+      depth_levels.clear();
+    }
+  };
+  for (const bool idle_drain : {false, true}) {
     StreamDecoder decoder_alone;
     DecodedMessage decoded_alone;
-    std::vector<std::size_t> depth_levels;
+    PassSamples pass;
+    PassSamples best;  // the pass with the lowest p99 so far
     std::vector<std::int64_t> sorted;  // a pass's latencies, to find its p99
-    for (auto* v : {&ns, &depth_ns, &other_ns, &sorted}) v->reserve(c.lines.size());  // no growth between samples
-    depth_ns_per_level.reserve(c.lines.size());
-    decode_ns_per_level.reserve(c.lines.size());
-    depth_levels.reserve(c.lines.size());
-    // The best pass's samples are swapped in here.
-    auto best_ns = ns, best_depth_ns = depth_ns, best_other_ns = other_ns;
-    auto best_depth_ns_per_level = depth_ns_per_level, best_decode_ns_per_level = decode_ns_per_level;
-    auto best_depth_levels = depth_levels;
+    pass.reserve(c.lines.size());
+    best.reserve(c.lines.size());
+    sorted.reserve(c.lines.size());
     std::int64_t best_p99 = INT64_MAX;
-    for (int pass = 0; pass <= kPasses; ++pass) {
-      for (auto* v : {&ns, &depth_ns, &other_ns}) v->clear();
-      depth_ns_per_level.clear();
-      decode_ns_per_level.clear();
-      depth_levels.clear();
+    for (int round = 0; round <= kPasses; ++round) {
+      pass.clear();
       MarketDataPipeline p(pipeline_options());
       for (const Line& l : c.lines) {
         const auto t0 = std::chrono::steady_clock::now();
@@ -319,38 +326,28 @@ void report_extras() {
         if (idle_drain) (void)p.apply_deferred_book_levels(SIZE_MAX);
         if (l.snapshot) continue;
         const std::int64_t took = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
-        ns.push_back(took);
-        (l.depth_diff ? depth_ns : other_ns).push_back(took);
+        pass.ns.push_back(took);
+        (l.depth_diff ? pass.depth_ns : pass.other_ns).push_back(took);
         if (l.depth_diff && l.levels > 0) {
           const auto d0 = std::chrono::steady_clock::now();
           benchmark::DoNotOptimize(decoder_alone.decode_frame_padded(c.data(l), l.size, c.capacity(l), decoded_alone));
           const auto d1 = std::chrono::steady_clock::now();
-          decode_ns_per_level.push_back(std::chrono::duration<double, std::nano>(d1 - d0).count() /
-                                        static_cast<double>(l.levels));
-          depth_levels.push_back(l.levels);
-          depth_ns_per_level.push_back(static_cast<double>(took) / static_cast<double>(l.levels));
+          pass.decode_ns_per_level.push_back(std::chrono::duration<double, std::nano>(d1 - d0).count() /
+                                             static_cast<double>(l.levels));
+          pass.depth_levels.push_back(l.levels);
+          pass.depth_ns_per_level.push_back(static_cast<double>(took) / static_cast<double>(l.levels));
         }
       }
-      if (pass == 0) continue;  // the warm-up
-      sorted.assign(ns.begin(), ns.end());
+      if (round == 0) continue;  // the warm-up
+      sorted.assign(pass.ns.begin(), pass.ns.end());
       const auto at99 = sorted.begin() + static_cast<std::ptrdiff_t>(0.99 * static_cast<double>(sorted.size() - 1));
       std::nth_element(sorted.begin(), at99, sorted.end());
       if (*at99 < best_p99) {
         best_p99 = *at99;
-        ns.swap(best_ns);
-        depth_ns.swap(best_depth_ns);
-        other_ns.swap(best_other_ns);
-        depth_ns_per_level.swap(best_depth_ns_per_level);
-        decode_ns_per_level.swap(best_decode_ns_per_level);
-        depth_levels.swap(best_depth_levels);
+        std::swap(pass, best);  // moves: the vectors trade buffers
       }
     }
-    ns.swap(best_ns);
-    depth_ns.swap(best_depth_ns);
-    other_ns.swap(best_other_ns);
-    depth_ns_per_level.swap(best_depth_ns_per_level);
-    decode_ns_per_level.swap(best_decode_ns_per_level);
-    depth_levels.swap(best_depth_levels);
+    auto& [ns, depth_ns, other_ns, depth_ns_per_level, decode_ns_per_level, depth_levels] = best;
     auto pct = [](auto& v, double q) {
       std::sort(v.begin(), v.end());
       return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))];

@@ -142,13 +142,13 @@ void MarketDataService::fill_status(DaemonStatus& status) const {
       s.snapshots_applied = st.snapshots_applied;
     }
     if (const auto* book = pipeline_->book(symbol); book != nullptr) {
-      // Before top() below, which applies the queue when the published depth reaches past it.
+      // Before top(), which applies the queue when the published depth reaches past it.
       s.book_deferred_levels = book->deferred_levels();
       s.book_deferred_overflows = book->deferred_overflows();
-    }
-    if (const auto* book = pipeline_->book(symbol); book != nullptr && s.synced) {
-      s.bids.assign(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(book->top(book::BookSide::Bid, top)));
-      s.asks.assign(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(book->top(book::BookSide::Ask, top)));
+      if (s.synced) {
+        s.bids.assign(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(book->top(book::BookSide::Bid, top)));
+        s.asks.assign(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(book->top(book::BookSide::Ask, top)));
+      }
     }
     if (const auto* entry = pipeline_->price_cache().peek(symbol)) {
       s.has_quote = true;
